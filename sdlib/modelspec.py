@@ -56,12 +56,13 @@ class Element:
     name: str
     kind: str  # stock | delay | flow | auxiliary | initial | constant | lookup | data | control
     units: str
-    limits: tuple[float | None, float | None]
+    limits: tuple[float | None, float | None]  # the [min,max] declared in the units field
     comment: str
     ast: object
     deps: set[str] = field(default_factory=set)  # causal dependencies (name keys)
     initial_deps: set[str] = field(default_factory=set)  # used only for initial values
     subscripted: bool = False
+    increment: float | None = None  # the step of a [min,max,step] range; 1 marks a switch
 
     @property
     def key(self) -> str:
@@ -150,7 +151,7 @@ def _element_from_abstract(el) -> Element:
             kind = "initial"
         else:
             kind = "auxiliary"
-    lo, hi = (tuple(el.limits) + (None, None))[:2] if el.limits else (None, None)
+    lo, hi, step = (tuple(el.limits or ()) + (None, None, None))[:3]
     return Element(
         name=el.name,
         kind=kind,
@@ -161,6 +162,7 @@ def _element_from_abstract(el) -> Element:
         deps=deps,
         initial_deps=initial - deps,
         subscripted=any(c.subscripts[0] for c in el.components),
+        increment=_finite_or_none(step),
     )
 
 

@@ -1,0 +1,80 @@
+"""The names contract (DESIGN.md section 5) and the registry rules: units, ranges, comments."""
+
+import pytest
+
+from sdlib.modelspec import load_spec
+from sdlib.paths import DEFAULT_MODEL
+from sdlib.registry import parameters
+
+# Names of sectors A-C (paper mode) with the units they must carry.
+PARAMETERS = {
+    "capital share": "Dmnl",
+    "token return parameter": "Dmnl",
+    "token frontier growth rate": "1/Year",
+    "developer growth rate": "1/Year",
+    "capital depreciation rate": "1/Year",
+    "capital investment rate": "Dmnl",
+    "token productivity scale": "Dmnl",
+    "efficiency investment share": "Dmnl",
+    "efficiency research productivity": "1/$",
+    "efficiency knowledge depreciation rate": "1/Year",
+    "efficiency returns exponent": "Dmnl",
+    "initial computing capital": "$",
+    "adoption year": "Year",
+    "token access mode": "Dmnl",
+    "frontier mode": "Dmnl",
+    "production function mode": "Dmnl",
+}
+INDICATORS = {
+    "Developers": "Person",
+    "Computing capital": "$",
+    "Software output": "$/Year",
+    "Output per developer": "$/(Person*Year)",
+    "Token use": "token/Year",
+    "Token augmentation factor": "Dmnl",
+    "Efficiency knowledge": "Dmnl",
+    "Elasticity of substitution": "Dmnl",
+    "Labor share": "Dmnl",
+    "Wage": "$/(Person*Year)",
+    "Token price": "$/Mtoken",
+    "Token demand": "token/Year",
+}
+
+
+@pytest.fixture(scope="module")
+def spec():
+    return load_spec(DEFAULT_MODEL)
+
+
+@pytest.mark.parametrize("name, units", sorted({**PARAMETERS, **INDICATORS}.items()))
+def test_contract_name_exists_with_units(spec, name, units):
+    assert spec[name].units == units
+
+
+@pytest.mark.parametrize("name", sorted(PARAMETERS))
+def test_contract_parameters_are_settable_constants(spec, name):
+    assert spec[name].kind == "constant"
+
+
+@pytest.mark.parametrize("switch", ["token access mode", "frontier mode", "production function mode"])
+def test_switches_are_declared_as_switches(spec, switch):
+    assert parameters(spec)[switch].is_switch
+
+
+def test_every_parameter_has_units_range_and_a_cited_comment(spec):
+    # Registry rule (issue 3): units, a [min,max] range in the units field, and a comment.
+    for param in parameters(spec).values():
+        assert param.units, param.name
+        assert param.low is not None and param.high is not None, param.name
+        assert param.low <= param.value <= param.high, param.name
+        assert len(param.comment) > 10, param.name
+
+
+def test_one_view_per_sector():
+    from pysd.translators.vensim.vensim_file import VensimFile
+
+    vf = VensimFile(DEFAULT_MODEL)
+    vf.parse()
+    vf.parse_sketch([])
+    views = vf.get_abstract_model().sections[0].views_dict
+    assert {"production", "substitution", "frontier", "efficiency"} <= set(views)

@@ -145,5 +145,9 @@ def test_list_json(cli):
 def test_console_script_is_installed():
     done = subprocess.run([sys.executable, "-m", "sdlib.cli", "--help"], capture_output=True, text=True)
     assert done.returncode == 0 and "run" in done.stdout
-    script = shutil.which("tokenworld", path=str(PROJECT_ROOT.parent)) or shutil.which("tokenworld")
-    assert script, "pip install -e . provides the tokenworld command"
+    from pathlib import Path
+
+    script = Path(sys.executable).parent / "tokenworld"
+    assert script.is_file(), "pip install -e . provides the tokenworld command beside python"
+    done = subprocess.run([str(script), "list"], capture_output=True, text=True)
+    assert done.returncode == 0 and "baseline" in done.stdout

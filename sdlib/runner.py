@@ -118,6 +118,8 @@ def manifest(resolved: ResolvedRun, result: SimResult, seconds: float) -> dict:
     }
     if result.status == "diverged":
         data["diverged_at"] = result.diverged_at
+        if result.culprit:
+            data["diverged_variable"] = result.culprit
     return data
 
 

@@ -52,6 +52,7 @@ class SimResult:
     diverged_at: float | None
     controls: Controls
     engine: str
+    culprit: str | None = None  # the variable whose equation failed, when one did
 
 
 def model_controls(model_path: Path, final_time=None, time_step=None, saveper=None) -> Controls:
@@ -121,24 +122,31 @@ def _simulate_pysd(model_path: Path, params: dict, controls: Controls, progress)
 
     model = load_model(model_path)
     output = ModelOutput()
-    stopped_at = None
+    stopped_at = culprit = None
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
-        model.set_stepper(
-            output,
-            params=params,
-            final_time=controls.final_time,
-            time_step=controls.time_step,
-            saveper=controls.saveper,
-        )
+        try:
+            model.set_stepper(
+                output,
+                params=params,
+                final_time=controls.final_time,
+                time_step=controls.time_step,
+                saveper=controls.saveper,
+            )
+        except (ArithmeticError, ValueError, TypeError) as exc:
+            name = _culprit(exc, model) or "an equation"
+            raise BadInput(
+                f"{model_path.name}: with these values '{name}' cannot be computed at the initial time "
+                f"({type(exc).__name__}: {exc}); check the parameters it depends on"
+            ) from None
         chunks, remainder = divmod(controls.n_steps, controls.steps_per_save)
         sizes = [controls.steps_per_save] * chunks + ([remainder] if remainder else [])
         bar = tqdm(sizes, desc=model_path.stem, unit="save", disable=True if progress is False else None, leave=False)
         for size in bar:
             try:
                 model.step(size)
-            except (ZeroDivisionError, OverflowError, FloatingPointError, ValueError):
-                stopped_at = float(model.time())
+            except (ArithmeticError, ValueError, TypeError) as exc:  # e.g. a power of a negative number
+                stopped_at, culprit = float(model.time()), _culprit(exc, model)
                 break
             if not _finite(model.state):
                 stopped_at = float(model.time())
@@ -147,7 +155,22 @@ def _simulate_pysd(model_path: Path, params: dict, controls: Controls, progress)
     frame.index = frame.index.astype(float)
     frame.index.name = "time"
     frame = frame.astype(float, errors="ignore")
-    return _trim_divergence(frame, stopped_at, controls, "pysd")
+    result = _trim_divergence(frame, stopped_at, controls, "pysd")
+    result.culprit = culprit
+    return result
+
+
+def _culprit(exc: BaseException, model) -> str | None:
+    """The Vensim name of the deepest model equation in the traceback of a failed step."""
+    module_file = getattr(model, "py_model_file", None)
+    names = dict(zip(model.doc["Py Name"], model.doc["Real Name"]))
+    tb, found = exc.__traceback__, None
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if (module_file is None or str(module_file) == code.co_filename) and code.co_name in names:
+            found = names[code.co_name]
+        tb = tb.tb_next
+    return found
 
 
 def _finite(values) -> bool:

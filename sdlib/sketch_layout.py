@@ -19,6 +19,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import networkx as nx
 from pysd.translators.structures import abstract_expressions as ax
 
 from .modelspec import CONTROL_NAMES, ModelSpec, load_spec, name_key
@@ -102,24 +103,29 @@ def layout_view(spec: ModelSpec, members: list[str]) -> tuple[list[str], int]:
             else:
                 src = stock
             flow_keys[flow] = (src, dst)
+    # Stocks linked by a flow sit side by side, upstream first (e.g. under construction, then installed).
+    chain = nx.DiGraph()
+    chain.add_nodes_from(stocks)
+    chain.add_edges_from((src, dst) for src, dst in flow_keys.values() if src in stocks and dst in stocks)
+    ordered = list(nx.lexicographical_topological_sort(chain, key=stocks.index)) if nx.is_directed_acyclic_graph(chain) else stocks
     x = 260
-    for stock in stocks:
+    for stock in ordered:
         add(stock, "stock", x, band_y)
-        x += 420
+        x += 480
     valves = {}
     clouds = []
     offsets: dict[str, int] = {}
     for flow, (src, dst) in flow_keys.items():
         if src and dst and src in nodes and dst in nodes:
             vx, vy = (nodes[src].x + nodes[dst].x) / 2, band_y
-        elif dst in nodes:
+        elif dst in nodes:  # from a cloud: left of the stock, further ones below
             n = offsets.get(dst + "in", 0)
             offsets[dst + "in"] = n + 1
-            vx, vy = nodes[dst].x - 150, band_y + 70 * n
-        elif src in nodes:
-            n = offsets.get(src + "out", 0)
+            vx, vy = nodes[dst].x - 150 + 40 * n, band_y + 110 * n
+        elif src in nodes:  # to a cloud: right of the stock, or below when a stock sits there
+            n = offsets.get(src + "out", 0) + (1 if any(a == src and b for a, b in flow_keys.values()) else 0)
             offsets[src + "out"] = n + 1
-            vx, vy = nodes[src].x + 150, band_y + 70 * n
+            vx, vy = nodes[src].x + 150 - 40 * n, band_y + 110 * n
         else:
             continue
         valves[flow] = (vx, vy, src, dst)
@@ -193,45 +199,56 @@ def _users(key: str, spec: ModelSpec) -> set[str]:
 
 
 def _force_layout(keys: list[str], spec: ModelSpec, placed: dict[str, tuple[float, float]], band_y: float) -> None:
-    """Spring layout with the stock band fixed, then rows of 45 px with names pushed apart."""
-    import networkx as nx
+    """Spring layout around the fixed stock band, then rows 45 px apart with names pushed apart.
 
+    Parameters start above the band, auxiliaries just above it, borrowed variables below; the
+    springs pull each name toward what it is connected to. Rows that grow too wide wrap.
+    """
     if not keys:
         return
     graph = nx.Graph()
-    nodes = list(placed) + keys
-    graph.add_nodes_from(nodes)
-    for key in nodes:
+    graph.add_nodes_from(list(placed) + keys)
+    for key in graph.nodes:
         if key in spec.elements:
             for dep in spec.elements[key].deps | spec.elements[key].initial_deps:
                 if dep in graph:
                     graph.add_edge(key, dep)
     xs = [x for x, _ in placed.values()] or [400.0]
-    start = {k: placed[k] for k in placed}
-    for i, key in enumerate(keys):
-        kind = spec.elements[key].kind
-        y = band_y - 330 if kind in ("constant", "lookup", "initial") else band_y - 160
-        start[key] = (min(xs) + (max(xs) - min(xs) + 200) * (i + 0.5) / len(keys), y)
-    fixed = list(placed) or None
-    pos = nx.spring_layout(graph, pos=start, fixed=fixed, k=130.0, iterations=300, seed=7)
-    # Unconnected names (switches no equation uses yet) would drift away: keep them in the frame.
-    lo, hi = min(xs) - 300, max(xs) + 500
-    pos = {k: (min(max(x, lo), hi), min(max(y, band_y - 420), band_y + 260)) for k, (x, y) in pos.items()}
+    left, width = min(xs) - 100, max(xs) - min(xs) + 400
+    kinds = {k: spec.elements[k].kind for k in keys}
+    start = dict(placed)
+    groups = {
+        "top": [k for k in keys if kinds[k] in ("constant", "lookup", "initial")],
+        "middle": [k for k in keys if kinds[k] not in ("constant", "lookup", "initial")],
+    }
+    for name, members in groups.items():
+        for i, key in enumerate(members):
+            row, col = divmod(i, 8)
+            y = band_y - (380 if name == "top" else 180) - 45 * row
+            start[key] = (left + width * (col + 0.5) / 8, y)
+    pos = nx.spring_layout(graph, pos=start, fixed=list(placed) or None, k=180.0, iterations=400, seed=7)
+    lo_x, hi_x = left - 200, left + width + 600
     rows: dict[int, list[str]] = {}
     for key in keys:
         x, y = pos[key]
+        x = min(max(x, lo_x), hi_x)
+        y = min(max(y, band_y - 600), band_y + 400)
         row = int(round(y / 45.0))
-        if abs(row * 45.0 - band_y) < 60:  # keep clear of the stock band
+        if abs(row * 45.0 - band_y) < 60:  # keep clear of the stock band and its flow names
             row = int(round((band_y - 70) / 45.0)) if y < band_y else int(round((band_y + 70) / 45.0))
+        pos[key] = (x, y)
         rows.setdefault(row, []).append(key)
-    for row, members in rows.items():
-        members.sort(key=lambda k: pos[k][0])
-        right = -1e9
-        for key in members:
+    taken: dict[int, float] = {}
+    for row in sorted(rows, key=lambda r: abs(r * 45.0 - band_y)):
+        for key in sorted(rows[row], key=lambda k: pos[k][0]):
             half = len(spec.elements[key].name) * CHAR_W / 2 + 14
-            x = max(pos[key][0], right + half)
-            placed[key] = (x, row * 45.0)
-            right = x + half
+            r = row
+            # Wrap to the next free row outward when this one is already too wide.
+            while taken.get(r, -1e9) + half > hi_x + 400:
+                r += -1 if r * 45.0 < band_y else 1
+            x = max(pos[key][0], taken.get(r, -1e9) + half)
+            placed[key] = (x, r * 45.0)
+            taken[r] = x + half
 
 
 def write_sketch(mdl: Path) -> None:

@@ -22,13 +22,13 @@ def test_run_writes_a_complete_folder(cli, tmp_path):
     frame = pd.read_csv(out / "timeseries.csv")
     assert frame.columns[0] == "time"
     assert list(frame["time"]) == list(np.arange(2024.0, 2101.0))  # one row per SAVEPER (1 year)
-    for name in ("Output per developer", "Software output", "Token augmentation factor", "Labor share"):
+    for name in ("Output per developer", "Token price", "Compute capacity", "AI electricity use", "Copper price"):
         assert name in frame.columns
     manifest = read_manifest(out)
     for key in ("scenario", "status", "final_time", "time_step", "overrides", "policies", "model_sha256", "versions"):
         assert key in manifest
     assert manifest["status"] == "ok" and manifest["final_time"] == 2100
-    assert manifest["overrides"]["efficiency investment share"] == 0
+    assert manifest["overrides"] == {}  # the baseline is the model's own defaults
     plots = sorted((out / "plots").glob("*.png"))
     assert len(plots) >= 10 and all(p.stat().st_size > 5000 for p in plots)
     assert str(out) in stdout

@@ -6,7 +6,7 @@ from sdlib.modelspec import load_spec
 from sdlib.paths import DEFAULT_MODEL
 from sdlib.registry import parameters
 
-# Names of sectors A-C (paper mode) with the units they must carry.
+# The names contract of DESIGN.md section 5, with the units each must carry.
 PARAMETERS = {
     "capital share": "Dmnl",
     "token return parameter": "Dmnl",
@@ -24,6 +24,7 @@ PARAMETERS = {
     "token access mode": "Dmnl",
     "frontier mode": "Dmnl",
     "production function mode": "Dmnl",
+    "tokens per question": "token/question",
 }
 INDICATORS = {
     "Developers": "Person",
@@ -38,6 +39,17 @@ INDICATORS = {
     "Wage": "$/(Person*Year)",
     "Token price": "$/Mtoken",
     "Token demand": "token/Year",
+    "Token supply capacity": "token/Year",
+    "Compute capacity": "H100e",
+    "Energy per token": "J/token",
+    "Landauer floor energy per token": "J/token",
+    "AI electricity use": "TWh/Year",
+    "Tokens per person per day": "token/(Person*Day)",
+    "Questions per person per day": "question/(Person*Day)",
+    "Data centre copper demand": "t/Year",
+    "Copper reserves": "t",
+    "Copper price": "$/t",
+    "Public token share": "Dmnl",
 }
 
 
@@ -77,4 +89,6 @@ def test_one_view_per_sector():
     vf.parse()
     vf.parse_sketch([])
     views = vf.get_abstract_model().sections[0].views_dict
-    assert {"production", "substitution", "frontier", "efficiency"} <= set(views)
+    sectors = {"production", "substitution", "frontier", "efficiency", "demand", "price", "compute", "hardware",
+               "energy", "copper_mining", "copper_use", "questions"}
+    assert sectors <= set(views)

@@ -157,7 +157,7 @@ def test_proposition_5_diminishing_returns_balanced_path():
 
 
 def test_proposition_5_chi_half():
-    # chi = 0.5 (the model's default): g_E -> 0.2125 / 0.5 = 0.425, growth 0.6125 (1%).
+    # chi = 0.5: g_E -> 0.2125 / 0.5 = 0.425, growth 0.6125 (1%).
     frame = run("efficiency-engine", set={"efficiency returns exponent": 0.5}, final_time=2200).frame
     assert growth(frame, "Efficiency knowledge", 2199, 2200) == pytest.approx(0.425, rel=0.01)
     assert growth(frame, "Output per developer", 2199, 2200) == pytest.approx(0.6125, rel=0.01)

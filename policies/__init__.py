@@ -1,0 +1,1 @@
+"""Tokenworld's policy levers, one module per lever; each defines `POLICY` (see sdlib.policy)."""

@@ -1,0 +1,172 @@
+"""Policy levers (issue 5): level and growth effects, composition rules, bad input, comparison."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import growth, read_manifest, run
+
+from sdlib.errors import BadInput, OutOfRange
+from sdlib.policy import Effect, Policy, apply_policies, available_policies, standard_arguments
+from sdlib.runner import run_scenario
+
+NAMES = ["token-price-subsidy", "frontier-rd", "efficiency-rd", "public-allocation", "adoption-programme",
+         "grid-expansion", "copper-supply", "electricity-pricing"]
+BETA, PHI = 0.33, 0.30
+
+
+def test_every_lever_exists_with_its_arguments():
+    policies = available_policies()
+    assert sorted(policies) == sorted(NAMES)
+    for policy in policies.values():
+        names = [a.name for a in policy.arguments]
+        assert names[:3] == ["start", "ramp", "size"], policy.name
+        assert "seed" in policy.doc.lower() or "Seed" in policy.doc, policy.name
+        assert all(a.units and a.low <= a.default <= a.high for a in policy.arguments), policy.name
+
+
+@pytest.fixture(scope="module")
+def paper_pair():
+    return run("paper", final_time=2200).frame, run_scenario("paper-subsidy", final_time=2200).frame
+
+
+def test_subsidy_is_a_level_effect_in_paper_mode(paper_pair):
+    # Corollary 1: a permanent 50% subsidy doubles token intensity; long-run growth is unchanged
+    # (1e-5) and the level gap tends to phi ln 2 = 0.208 (0.1%).
+    base, subsidy = paper_pair
+    assert growth(subsidy, "Output per developer", 2199, 2200) == pytest.approx(
+        growth(base, "Output per developer", 2199, 2200), abs=1e-5)
+    gap = np.log(subsidy["Output per developer"] / base["Output per developer"])
+    assert gap.loc[2029] == 0  # nothing before the lever starts
+    assert gap.loc[2200] == pytest.approx(PHI * np.log(2), rel=1e-3)
+
+
+def test_subsidy_gap_moves_from_impact_to_long_run_at_the_convergence_speed(paper_pair):
+    # On impact (2030) capital has not moved: the gap is (1-beta) ln(A'/A). It then closes on its
+    # long-run value as capital adjusts, at the convergence speed of eq. 12,
+    # lambda = (1-beta)(delta_K + n + phi (g_T - n)) = 0.1763. The decay rate of what remains rises
+    # toward lambda (slower at first: the "+1" of eq. 4 fades with the opposite sign) and is within
+    # 1.5% of it by the 2180s.
+    base, subsidy = paper_pair
+    gap = np.log(subsidy["Output per developer"] / base["Output per developer"])
+    impact = (1 - BETA) * np.log(subsidy["Token augmentation factor"].loc[2030] / base["Token augmentation factor"].loc[2030])
+    assert gap.loc[2030] == pytest.approx(impact, rel=1e-9)
+    assert impact < gap.loc[2040] < gap.loc[2060] < PHI * np.log(2)
+    residual = PHI * np.log(2) - gap
+    rates = [-np.log(residual.loc[t + 10] / residual.loc[t]) / 10 for t in range(2050, 2190, 10)]
+    assert all(a < b for a, b in zip(rates, rates[1:]))
+    assert rates[-1] == pytest.approx((1 - BETA) * (0.05 + 0.025 + PHI * (0.65 - 0.025)), rel=0.015)
+
+
+def test_frontier_rd_is_a_growth_effect_in_paper_mode():
+    # Adding 0.1 to g_T raises long-run growth of output per developer by phi x 0.1 = 0.03 (1%).
+    base = run("paper", final_time=2200).frame
+    rd = run_scenario("paper-frontier-rd", final_time=2200).frame
+    extra = growth(rd, "Output per developer", 2199, 2200) - growth(base, "Output per developer", 2199, 2200)
+    assert extra == pytest.approx(PHI * 0.1, rel=0.01)
+
+
+def test_public_allocation_shows_in_share_and_questions():
+    frame = run_scenario("public-compute").frame
+    assert (frame["Public token share"].loc[:2027] == 0).all()
+    # The public tenth of capacity is at least a tenth of tokens used (the market does not fill all of its part).
+    assert 0.1 <= frame["Public token share"].loc[2040] < 0.2
+    assert frame["Public questions per person per day"].loc[2040] > 0
+
+
+def test_adoption_programme_narrows_the_divide_under_experience_access():
+    # Adoption in 2025 instead of 2027: the permanent gap phi g_T (t_j - t_i) falls from 0.585 to 0.195.
+    early = run("paper", final_time=2200).frame["Output per developer"]
+    late = run("token-divide", final_time=2200).frame["Output per developer"]
+    helped = run_scenario("token-divide-programme", final_time=2200).frame["Output per developer"]
+    assert np.log(early / late).loc[2200] == pytest.approx(0.585, rel=1e-3)
+    assert np.log(early / helped).loc[2200] == pytest.approx(0.195, rel=1e-3)
+
+
+def test_physical_limits_set_long_run_frontier_growth():
+    # In the integrated baseline, levers move the frontier's level, not its long-run growth: once
+    # efficiency ceilings bind, the frontier grows with the grid power AI may claim (2.5% a year).
+    base = run("baseline", final_time=2200).frame
+    for scenario in ("grid-first", "frontier-rd", "token-subsidy"):
+        frame = run_scenario(scenario, final_time=2200).frame
+        assert growth(frame, "Token frontier", 2100, 2200) == pytest.approx(
+            growth(base, "Token frontier", 2100, 2200), abs=0.002), scenario
+    grid = run_scenario("grid-first", final_time=2200).frame
+    assert grid["Token frontier"].loc[2050] > 1.1 * base["Token frontier"].loc[2050]
+
+
+def test_two_subsidies_add_and_are_recorded(cli, tmp_path):
+    out = tmp_path / "two"
+    code, _, err = cli("run", "paper", "--no-plots", "--out", out, "--final-time", "2040",
+                       "--policy", "token-price-subsidy:start=2030,size=0.2",
+                       "--policy", "token-price-subsidy:start=2035,size=0.3")
+    assert code == 0, err
+    manifest = read_manifest(out)
+    assert [p["size"] for p in manifest["policies"]] == [0.2, 0.3]
+    series = manifest["policy_overrides"]["token price subsidy share"]
+    values = dict(zip(series["time"], series["value"]))
+    assert values[2029.0] == 0 and values[2031.0] == pytest.approx(0.2) and values[2036.0] == pytest.approx(0.5)
+    frame = pd.read_csv(out / "timeseries.csv", index_col=0)
+    assert frame["token price subsidy share"].loc[2036] == pytest.approx(0.5)
+
+
+POLICY_ERRORS = [
+    (["--policy", "no-such-lever"], "unknown policy 'no-such-lever'"),
+    (["--policy", "token-price-subsidy:speed=2"], "unknown argument(s) speed"),
+    (["--policy", "token-price-subsidy:size=1.5"], "size=1.5 is out of its range [0, 0.95]"),
+    (["--policy", "token-price-subsidy:start=2150"], "start=2150 is outside the run 2024-2100"),
+    (["--policy", "token-price-subsidy:size=lots"], "is not a number"),
+    (["--policy", "token-price-subsidy:size=0.6", "--policy", "token-price-subsidy:size=0.6"], "out of its range"),
+]
+
+
+@pytest.mark.parametrize("args, message", POLICY_ERRORS)
+def test_bad_policy_input_exits_2_and_writes_nothing(cli, tmp_path, args, message):
+    out = tmp_path / "never"
+    code, _, err = cli("run", "baseline", *args, "--out", out)
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_conflicting_rules_are_refused(monkeypatch):
+    # Two levers that set one parameter by different rules cannot be combined silently.
+    from sdlib import policy as policy_module
+    from sdlib.modelspec import load_spec
+    from sdlib.paths import DEFAULT_MODEL
+    from sdlib.simulate import model_controls
+
+    adder = Policy("adder", "", "Seed test.", "test", standard_arguments("Dmnl", 0, 1, 0.1, ""),
+                   [Effect("public allocation share", "add", lambda a, p, b: a["size"] * p)])
+    setter = Policy("setter", "", "Seed test.", "test", standard_arguments("Dmnl", 0, 1, 0.1, ""),
+                    [Effect("public allocation share", "refuse", lambda a, p, b: a["size"])])
+    monkeypatch.setattr(policy_module, "available_policies", lambda: {"adder": adder, "setter": setter})
+    spec = load_spec(DEFAULT_MODEL)
+    controls = model_controls(DEFAULT_MODEL)
+    with pytest.raises(BadInput, match="cannot be combined"):
+        apply_policies(spec, [{"name": "adder"}, {"name": "setter"}], controls, {})
+    with pytest.raises(BadInput, match="cannot be combined"):
+        apply_policies(spec, [{"name": "setter"}, {"name": "setter"}], controls, {})
+    with pytest.raises(OutOfRange):
+        apply_policies(spec, [{"name": "adder", "start": 2030, "size": 0.95}], controls,
+                       {"public allocation share": 0.5})
+
+
+def test_list_json_shows_policies_with_arguments(cli):
+    code, out, _ = cli("list", "--json")
+    data = json.loads(out)
+    subsidy = next(p for p in data["policies"] if p["name"] == "token-price-subsidy")
+    size = next(a for a in subsidy["arguments"] if a["name"] == "size")
+    assert (size["low"], size["high"]) == (0, 0.95) and subsidy["parameters"] == {"token price subsidy share": "add"}
+
+
+def test_compare_writes_table_and_marks_differences(cli, tmp_path):
+    out = tmp_path / "cmp"
+    code, stdout, err = cli("compare", "paper", "paper-subsidy", "--out", out, "--years", "2029,2050")
+    assert code == 0, err
+    table = pd.read_csv(out / "comparison.csv")
+    row = table[(table.indicator == "Output per developer") & (table.year == 2050) & (table.run == "paper-subsidy")]
+    assert bool(row.marked.iloc[0]) and row.relative_difference.iloc[0] > 0.15
+    before = table[(table.indicator == "Output per developer") & (table.year == 2029) & (table.run == "paper-subsidy")]
+    assert not bool(before.marked.iloc[0]) and before.relative_difference.iloc[0] == 0
+    assert (out / "plots" / "output-per-developer.png").is_file() and (out / "comparison.md").is_file()

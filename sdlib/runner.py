@@ -35,6 +35,7 @@ class RunRequest:
     out: Path | None = None
     plots: bool = True
     progress: bool | None = None
+    command: str | None = None  # the command line that reproduces the run, when not sys.argv
 
 
 @dataclass
@@ -116,6 +117,8 @@ def manifest(resolved: ResolvedRun, result: SimResult, seconds: float) -> dict:
         "seconds": round(seconds, 3),
         **provenance(),
     }
+    if resolved.request.command:
+        data["command"] = resolved.request.command
     if result.status == "diverged":
         data["diverged_at"] = result.diverged_at
         if result.culprit:

@@ -1,0 +1,212 @@
+// Tokenworld explorer: builds the sliders from /api/meta, re-runs the model on every move and redraws.
+"use strict";
+
+const state = { meta: null, inFlight: false, pending: null, lastSettings: null, runs: 0 };
+window.__tokenworld = { timings: [], lastError: null };
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key === "class") node.className = value;
+    else if (key.startsWith("data-")) node.setAttribute(key, value);
+    else node[key] = value;
+  }
+  for (const child of children) node.append(child);
+  return node;
+}
+
+function showError(message) {
+  const box = document.getElementById("error");
+  box.textContent = message;
+  box.hidden = !message;
+  window.__tokenworld.lastError = message || null;
+}
+
+function stepFor(low, high) {
+  const span = high - low;
+  if (span <= 0) return 1;
+  const raw = span / 200;
+  const power = Math.pow(10, Math.floor(Math.log10(raw)));
+  return power;
+}
+
+// A labelled slider with a number field; both stay in step and are checked against the range.
+function sliderRow(label, id, low, high, value, units, onChange) {
+  const step = stepFor(low, high);
+  const range = el("input", { type: "range", min: low, max: high, step: step, value: value, id: id });
+  const number = el("input", { type: "number", min: low, max: high, step: "any", value: value, id: id + "-value" });
+  range.addEventListener("input", () => {
+    number.value = range.value;
+    number.classList.remove("invalid");
+    onChange(Number(range.value), performance.now());
+  });
+  number.addEventListener("change", () => {
+    const v = Number(number.value);
+    if (number.value === "" || !Number.isFinite(v) || v < low || v > high) {
+      number.classList.add("invalid");
+      showError(`${label}: ${number.value} is out of range; expected a number from ${low} to ${high} ${units}`);
+      return;
+    }
+    number.classList.remove("invalid");
+    range.value = v;
+    onChange(v, performance.now());
+  });
+  return el("div", { class: "row" }, el("span", {}, label), range, number);
+}
+
+function buildLevers(meta) {
+  const box = document.getElementById("levers");
+  box.replaceChildren();
+  state.levers = {};
+  for (const lever of meta.levers) {
+    const values = {};
+    for (const arg of lever.arguments) values[arg.name] = arg.name === "size" ? 0 : arg.default;
+    state.levers[lever.name] = values;
+    const card = el("div", { class: "control", "data-lever": lever.name },
+      el("div", { class: "title" }, lever.name),
+      el("div", { class: "doc" }, `${lever.summary} (seed ${lever.seed})`));
+    for (const arg of lever.arguments) {
+      const high = arg.name === "start" ? 2100 : arg.high;
+      card.append(sliderRow(arg.name, `lever-${lever.name}-${arg.name}`, arg.low, high, values[arg.name],
+        arg.units, (v, t0) => { values[arg.name] = v; schedule(t0); }));
+      card.append(el("div", { class: "units" }, `${arg.doc} [${arg.units}]`));
+    }
+    box.append(card);
+  }
+}
+
+function buildUncertainties(meta) {
+  const box = document.getElementById("uncertainties");
+  box.replaceChildren();
+  state.uncertainties = {};
+  for (const u of meta.uncertainties) {
+    state.uncertainties[u.name] = { value: u.value, initial: u.value };
+    const card = el("div", { class: "control", "data-parameter": u.name },
+      el("div", { class: "title" }, u.name), el("div", { class: "doc" }, `${u.doc} [${u.units}]`));
+    card.append(sliderRow("value", `param-${u.name.replace(/ /g, "-")}`, u.low, u.high, u.value, u.units,
+      (v, t0) => { state.uncertainties[u.name].value = v; schedule(t0); }));
+    box.append(card);
+  }
+}
+
+function settings() {
+  const set = {};
+  for (const [name, u] of Object.entries(state.uncertainties)) if (u.value !== u.initial) set[name] = u.value;
+  const policies = [];
+  for (const [name, values] of Object.entries(state.levers)) if (values.size > 0) policies.push({ name, ...values });
+  return { scenario: document.getElementById("scenario").value, set, policies };
+}
+
+function buildCharts(meta) {
+  const box = document.getElementById("charts");
+  box.replaceChildren();
+  for (const chart of meta.charts) {
+    const div = el("div", { class: "chart", id: "chart-" + chart.name.replace(/ /g, "-") });
+    box.append(div);
+    Plotly.newPlot(div, [], chartLayout(chart), { displayModeBar: false, responsive: true });
+  }
+}
+
+function chartLayout(chart) {
+  return {
+    title: { text: chart.name, font: { size: 14 } },
+    margin: { l: 60, r: 10, t: 36, b: 32 },
+    yaxis: { type: chart.log ? "log" : "linear", title: { text: chart.units, font: { size: 11 } }, exponentformat: "e" },
+    xaxis: { title: { text: "" } },
+    legend: { orientation: "h", y: -0.15, font: { size: 10 } },
+    showlegend: true,
+  };
+}
+
+async function draw(result) {
+  const jobs = [];
+  for (const chart of state.meta.charts) {
+    const div = document.getElementById("chart-" + chart.name.replace(/ /g, "-"));
+    const traces = [
+      { x: result.time, y: result.baseline[chart.name], name: "scenario", mode: "lines",
+        line: { color: "#999", dash: "dash", width: 2 } },
+      { x: result.time, y: result.series[chart.name], name: "with your changes", mode: "lines",
+        line: { color: "#1f6fb2", width: 3 } },
+    ];
+    jobs.push(Plotly.react(div, traces, chartLayout(chart)));
+  }
+  await Promise.all(jobs);
+}
+
+function schedule(t0) {
+  state.pending = { settings: settings(), t0: t0 ?? performance.now() };
+  if (!state.inFlight) runPending();
+}
+
+async function runPending() {
+  if (!state.pending) return;
+  const { settings: body, t0 } = state.pending;
+  state.pending = null;
+  state.inFlight = true;
+  try {
+    const response = await fetch("/api/run", { method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body) });
+    const result = await response.json();
+    if (!response.ok) {
+      showError(result.error || `the server answered ${response.status}`);
+    } else {
+      showError("");
+      await draw(result);
+      state.lastSettings = body;
+      state.runs += 1;
+      const ms = performance.now() - t0;
+      window.__tokenworld.timings.push(ms);
+      document.body.dataset.runs = String(state.runs);
+      document.getElementById("command").textContent = result.command;
+      document.getElementById("status").textContent =
+        `${result.engine} engine: model ${(1000 * result.seconds).toFixed(0)} ms, redrawn in ${ms.toFixed(0)} ms` +
+        (result.status === "diverged" ? ` — diverged at ${result.diverged_at}` : "");
+    }
+  } catch (err) {
+    showError("could not reach the Tokenworld server: " + err);
+  } finally {
+    state.inFlight = false;
+    if (state.pending) runPending();
+  }
+}
+
+async function download() {
+  const body = state.lastSettings || settings();
+  const response = await fetch("/api/download", { method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(body) });
+  if (!response.ok) {
+    const result = await response.json();
+    showError(result.error || `the server answered ${response.status}`);
+    return;
+  }
+  const blob = await response.blob();
+  const link = el("a", { href: URL.createObjectURL(blob), download: `tokenworld-${body.scenario}.zip` });
+  document.body.append(link);
+  link.click();
+  link.remove();
+}
+
+function resetControls() {
+  buildLevers(state.meta);
+  buildUncertainties(state.meta);
+  schedule();
+}
+
+async function start() {
+  const response = await fetch("/api/meta");
+  state.meta = await response.json();
+  const picker = document.getElementById("scenario");
+  for (const s of state.meta.scenarios) picker.append(el("option", { value: s.name, textContent: s.name, selected: s.name === "baseline" }));
+  const describe = () => {
+    const s = state.meta.scenarios.find((x) => x.name === picker.value);
+    document.getElementById("scenario-description").textContent = s ? s.description : "";
+  };
+  picker.addEventListener("change", () => { describe(); resetControls(); });
+  document.getElementById("reset").addEventListener("click", resetControls);
+  document.getElementById("download").addEventListener("click", download);
+  describe();
+  buildCharts(state.meta);
+  resetControls();
+}
+
+start();

@@ -25,6 +25,17 @@ from ..simulate import simulate
 from .controls import CHARTS, meta
 
 STATIC = Path(__file__).resolve().parent / "static"
+VENDOR = Path(__file__).resolve().parent / "node_modules" / "uplot" / "dist"
+VENDOR_FILES = {"uPlot.iife.min.js", "uPlot.min.css"}
+
+
+def check_vendor() -> None:
+    """The page draws with uPlot, installed by npm beside this module (see README)."""
+    missing = [name for name in VENDOR_FILES if not (VENDOR / name).is_file()]
+    if missing:
+        raise BadInput(
+            f"explorer: {', '.join(missing)} not installed; run `npm install --prefix sdlib/explorer` first"
+        )
 
 
 def default_engine() -> str:
@@ -72,6 +83,7 @@ def command_line(settings: dict) -> str:
 
 
 def create_app(engine: str | None = None) -> Flask:
+    check_vendor()
     engine = engine or default_engine()
     app = Flask(__name__, static_folder=None)
     cache: OrderedDict[str, dict] = OrderedDict()
@@ -117,11 +129,11 @@ def create_app(engine: str | None = None) -> Flask:
     def static_file(name):
         return send_from_directory(STATIC, name)
 
-    @app.get("/vendor/plotly.min.js")
-    def plotly_js():
-        import plotly
-
-        return send_from_directory(Path(plotly.__file__).parent / "package_data", "plotly.min.js")
+    @app.get("/vendor/<name>")
+    def vendor(name):
+        if name not in VENDOR_FILES:
+            return jsonify({"error": f"no vendor file {name}"}), 404
+        return send_from_directory(VENDOR, name)
 
     @app.get("/api/meta")
     def api_meta():

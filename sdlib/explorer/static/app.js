@@ -2,7 +2,7 @@
 "use strict";
 
 const state = { meta: null, inFlight: false, pending: null, lastSettings: null, runs: 0 };
-window.__tokenworld = { timings: [], lastError: null };
+window.__tokenworld = { timings: [], fetches: [], draws: [], lastError: null };
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -97,40 +97,52 @@ function settings() {
   return { scenario: document.getElementById("scenario").value, set, policies };
 }
 
+// Charts are uPlot canvases: redrawing eight of them takes a few milliseconds.
+function formatNumber(v) {
+  if (v === null || v === undefined) return "";
+  const a = Math.abs(v);
+  if (a === 0) return "0";
+  if (a >= 1e5 || a < 1e-3) return v.toExponential(0).replace("e+", "e");
+  return String(Number(v.toPrecision(3)));
+}
+
+function positive(values) {
+  return values.map((v) => (v > 0 ? v : null));
+}
+
 function buildCharts(meta) {
   const box = document.getElementById("charts");
   box.replaceChildren();
+  window.__tokenworld.charts = {};
   for (const chart of meta.charts) {
     const div = el("div", { class: "chart", id: "chart-" + chart.name.replace(/ /g, "-") });
     box.append(div);
-    Plotly.newPlot(div, [], chartLayout(chart), { displayModeBar: false, responsive: true });
+    const options = {
+      title: chart.name,
+      width: Math.max(320, div.clientWidth || 420),
+      height: 230,
+      scales: { x: { time: false }, y: chart.log ? { distr: 3 } : {} },
+      axes: [{ values: (u, vals) => vals.map((v) => String(v)) },
+             { size: 64, label: chart.units, labelSize: 14, values: (u, vals) => vals.map(formatNumber) }],
+      series: [
+        { label: "year" },
+        { label: "scenario", stroke: "#999", dash: [6, 4], width: 2, value: (u, v) => formatNumber(v) },
+        { label: "with your changes", stroke: "#1f6fb2", width: 3, value: (u, v) => formatNumber(v) },
+      ],
+    };
+    window.__tokenworld.charts[chart.name] = new uPlot(options, [[], [], []], div);
   }
-}
-
-function chartLayout(chart) {
-  return {
-    title: { text: chart.name, font: { size: 14 } },
-    margin: { l: 60, r: 10, t: 36, b: 32 },
-    yaxis: { type: chart.log ? "log" : "linear", title: { text: chart.units, font: { size: 11 } }, exponentformat: "e" },
-    xaxis: { title: { text: "" } },
-    legend: { orientation: "h", y: -0.15, font: { size: 10 } },
-    showlegend: true,
-  };
 }
 
 async function draw(result) {
-  const jobs = [];
   for (const chart of state.meta.charts) {
-    const div = document.getElementById("chart-" + chart.name.replace(/ /g, "-"));
-    const traces = [
-      { x: result.time, y: result.baseline[chart.name], name: "scenario", mode: "lines",
-        line: { color: "#999", dash: "dash", width: 2 } },
-      { x: result.time, y: result.series[chart.name], name: "with your changes", mode: "lines",
-        line: { color: "#1f6fb2", width: 3 } },
-    ];
-    jobs.push(Plotly.react(div, traces, chartLayout(chart)));
+    const plot = window.__tokenworld.charts[chart.name];
+    const base = result.baseline[chart.name];
+    const current = result.series[chart.name];
+    plot.setData([result.time, chart.log ? positive(base) : base, chart.log ? positive(current) : current]);
   }
-  await Promise.all(jobs);
+  // Resolve once the browser has painted the new frame.
+  await new Promise((resolve) => requestAnimationFrame(() => resolve()));
 }
 
 function schedule(t0) {
@@ -144,14 +156,18 @@ async function runPending() {
   state.pending = null;
   state.inFlight = true;
   try {
+    const sent = performance.now();
     const response = await fetch("/api/run", { method: "POST", headers: { "Content-Type": "application/json" },
       body: JSON.stringify(body) });
     const result = await response.json();
+    window.__tokenworld.fetches.push(performance.now() - sent);
     if (!response.ok) {
       showError(result.error || `the server answered ${response.status}`);
     } else {
       showError("");
+      const drawStart = performance.now();
       await draw(result);
+      window.__tokenworld.draws.push(performance.now() - drawStart);
       state.lastSettings = body;
       state.runs += 1;
       const ms = performance.now() - t0;

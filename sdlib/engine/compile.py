@@ -1,0 +1,173 @@
+"""Compile a model into a batch kernel, load it from the cache, and run N parameter sets at once.
+
+The generated source is written to the translation cache under its own hash and imported from
+there, so numba's on-disk cache survives between processes: only the first run of a new model
+pays for compilation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import BadInput, UnknownName
+from ..modelspec import ModelSpec, name_key
+from ..paths import cache_dir
+from ..registry import constant_value
+from . import functions
+from .codegen import generate
+from .expressions import Code, Translator
+from .result import BatchResult
+
+
+def _load_kernel(source: str):
+    digest = hashlib.sha256(source.encode()).hexdigest()[:20]
+    folder = cache_dir() / "engine" / digest
+    path = folder / "tokenworld_kernel.py"
+    if not path.is_file():
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".kernel-{id(source)}.tmp"
+        tmp.write_text(source, encoding="utf-8")
+        tmp.replace(path)
+    name = f"tokenworld_kernel_{digest}"
+    if name in sys.modules:
+        return sys.modules[name].kernel
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module.kernel
+
+
+class CompiledModel:
+    """A model compiled for the batch engine: `run` simulates N parameter sets in one call."""
+
+    def __init__(self, spec: ModelSpec):
+        self.spec = spec
+        self.generated = generate(spec)
+        self.kernel = _load_kernel(self.generated.source)
+        self._constant_index = {name_key(n): i for i, n in enumerate(self.generated.constants)}
+        self._saved_index = {name_key(n): i for i, n in enumerate(self.generated.saved)}
+        self.order = [spec.elements[k].name for k in self.generated.element_code]
+
+    # --- time grid -------------------------------------------------------------------------------
+    def controls(self, final_time=None, time_step=None, saveper=None) -> tuple[float, float, float, float]:
+        els = self.spec.elements
+        t0 = constant_value(els["initial time"].ast)
+        tf = float(final_time) if final_time is not None else constant_value(els["final time"].ast)
+        dt = float(time_step) if time_step is not None else constant_value(els["time step"].ast)
+        if saveper is None:
+            saveper = constant_value(els["saveper"].ast) if "saveper" in els else None
+            saveper = dt if saveper is None else saveper
+        return float(t0), float(tf), float(dt), max(float(saveper), float(dt))
+
+    # --- running ---------------------------------------------------------------------------------
+    def run(self, params: dict | None = None, n: int | None = None, final_time=None, time_step=None,
+            saveper=None, return_columns=None) -> BatchResult:
+        params = dict(params or {})
+        t0, tf, dt, sp = self.controls(final_time, time_step, saveper)
+        n = n or max([np.size(v) for v in params.values() if isinstance(v, np.ndarray)] + [1])
+        P = np.tile(np.asarray(self.generated.defaults, dtype=float), (n, 1))
+        series = []
+        for name, value in params.items():
+            key = name_key(name)
+            if key not in self._constant_index:
+                if key in self.spec.elements:
+                    raise BadInput(f"batch engine: '{self.spec.elements[key].name}' is not a constant and cannot be set")
+                raise UnknownName(f"batch engine: no constant named '{name}' in {self.spec.path.name}")
+            j = self._constant_index[key]
+            if isinstance(value, pd.Series):
+                series.append((j, np.asarray(value.index, dtype=float), np.asarray(value.to_numpy(), dtype=float)))
+                P[:, j] = np.interp(t0, series[-1][1], series[-1][2])
+            else:
+                arr = np.asarray(value, dtype=float)
+                if arr.ndim and arr.shape[0] != n:
+                    raise BadInput(f"batch engine: '{name}' has {arr.shape[0]} values for {n} runs")
+                P[:, j] = arr
+        width = max([len(x) for _, x, _ in series] + [1])
+        SIDX = np.array([j for j, _, _ in series], dtype=np.int64)
+        SX = np.zeros((len(series), width))
+        SY = np.zeros((len(series), width))
+        SL = np.array([len(x) for _, x, _ in series], dtype=np.int64)
+        for q, (_, x, y) in enumerate(series):
+            SX[q, : len(x)] = x
+            SY[q, : len(y)] = y
+        columns = self._columns(return_columns)
+        OUTIDX = np.array([self._saved_index[name_key(c)] for c in columns], dtype=np.int64)
+        n_steps = int(round((tf - t0) / dt))
+        save_every = max(1, int(round(sp / dt)))
+        n_save = n_steps // save_every + 1
+        OUT = np.full((n, len(columns), n_save), np.nan)
+        STATUS = np.zeros(n, dtype=np.int64)
+        DIVAT = np.full(n, np.nan)
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            self.kernel(P, SIDX, SX, SY, SL, t0, dt, tf, sp, n_steps, save_every, OUTIDX, OUT, STATUS, DIVAT)
+        time = np.round(t0 + np.arange(n_save) * save_every * dt, 10)
+        return BatchResult.build(time, columns, OUT, STATUS, DIVAT)
+
+    def _columns(self, return_columns) -> list[str]:
+        if return_columns is None:
+            return list(self.generated.saved)
+        found = []
+        for name in return_columns:
+            key = name_key(name)
+            if key not in self._saved_index:
+                raise UnknownName(f"batch engine: no variable named '{name}' in {self.spec.path.name}")
+            found.append(self.generated.saved[self._saved_index[key]])
+        return found
+
+    # --- one equation, for the loop analysis -----------------------------------------------------
+    def equation(self, name: str, time_step: float | None = None):
+        """A function (env, time) -> value of one element's equation (for a stock: its net flow).
+
+        `env` maps Vensim names to arrays (or numbers); the function evaluates the element's own
+        equation from them with numpy, so that one input can be changed while the others are held.
+        """
+        key = name_key(name)
+        element = self.spec[name]
+        if element.kind in ("constant", "lookup", "data", "control"):
+            raise BadInput(f"batch engine: '{element.name}' is a {element.kind}, it has no equation to evaluate")
+        names = {k: el.name for k, el in self.spec.elements.items()}
+        translator = Translator(self.spec, local_name=lambda k: f"env[{names[k]!r}]",
+                                constant_name=lambda k: f"env[{names[k]!r}]")
+        code = Code("")
+        node = element.ast.flow if element.kind == "stock" else element.ast
+        code.text = translator.expr(node, key, code, "vector")
+        if translator.statefuls:
+            translator.refuse("a stateful function inside the equation (for the loop analysis)", key)
+        t0, _, dt, sp = self.controls(time_step=time_step)
+        namespace = {"np": np, "dt": dt, "t0": t0, "saveper": sp,
+                     **{f: getattr(functions, f) for f in dir(functions) if f.startswith("v")}}
+        for table in translator.lookups:
+            namespace[f"LX{table.id}"] = np.asarray(table.xs, dtype=float)
+            namespace[f"LY{table.id}"] = np.asarray(table.ys, dtype=float)
+        source = f"lambda env, t: {code.text}"
+        function = eval(source, namespace)  # noqa: S307 - source generated from PySD's parse tree
+        function.inputs = sorted(names[k] for k in code.elements)
+        function.source = source
+        return function
+
+
+def compile_spec(spec: ModelSpec) -> CompiledModel:
+    """Compile (or load from the cache) the batch kernel of a model."""
+    return _compiled(spec.path, spec.sha256, spec)
+
+
+_CACHE: dict = {}
+
+
+def _compiled(path: Path, sha: str, spec: ModelSpec) -> CompiledModel:
+    key = (str(path), sha)
+    if key not in _CACHE:
+        _CACHE[key] = CompiledModel(spec)
+    return _CACHE[key]
+
+
+__all__ = ["CompiledModel", "compile_spec"]

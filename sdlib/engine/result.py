@@ -1,0 +1,43 @@
+"""What a batch run returns: saved values for N runs, with each run's status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+DIVERGENCE_BOUND = 1e300
+
+
+@dataclass
+class BatchResult:
+    time: np.ndarray  # (T,) saved times
+    values: dict  # Vensim name -> (N, T) array
+    status: np.ndarray  # (N,) "ok" | "diverged"
+    diverged_at: np.ndarray  # (N,) first time a value left the finite range, nan if ok
+
+    @classmethod
+    def build(cls, time, columns, out, status, divat) -> "BatchResult":
+        """Mark a run diverged from its first saved row with a non-finite or huge value; blank what follows."""
+        bad = ~np.isfinite(out) | (np.abs(out) > DIVERGENCE_BOUND)
+        bad_rows = bad.any(axis=1)  # (N, T)
+        first = np.where(bad_rows.any(axis=1), bad_rows.argmax(axis=1), -1)
+        divat = divat.copy()
+        for r in np.flatnonzero(first >= 0):
+            t_bad = time[first[r]]
+            out[r, :, first[r]:] = np.nan
+            if not np.isfinite(divat[r]) or t_bad < divat[r]:
+                divat[r] = t_bad
+        diverged = (status != 0) | (first >= 0)
+        return cls(
+            time=time,
+            values={name: out[:, j, :] for j, name in enumerate(columns)},
+            status=np.where(diverged, "diverged", "ok"),
+            diverged_at=np.where(diverged, divat, np.nan),
+        )
+
+    def to_frame(self, i: int = 0) -> pd.DataFrame:
+        """Run i as a DataFrame like PySD's: index time, one column per variable."""
+        frame = pd.DataFrame({name: v[i] for name, v in self.values.items()}, index=pd.Index(self.time, name="time"))
+        return frame

@@ -127,11 +127,16 @@ def assemble(parts: list[dict], samples: np.ndarray, names: list[str], outcomes:
         for name in outcomes
     }
     coords = {"run": np.arange(len(samples)), "time": time}
-    for j, name in enumerate(names):
-        coords[name] = ("run", samples[:, j])
+    for j, name in enumerate(names):  # netCDF coordinates cannot hold spaces: the Vensim name is an attribute
+        coords[coordinate_name(name)] = ("run", samples[:, j], {"vensim_name": name})
     coords["status"] = ("run", np.concatenate([p["status"] for p in parts]).astype(str))
     coords["diverged_at"] = ("run", np.concatenate([p["diverged_at"] for p in parts]))
     return xr.Dataset(data, coords=coords)
+
+
+def coordinate_name(name: str) -> str:
+    """The sample coordinate of a varied parameter: its Vensim name with underscores."""
+    return "_".join(name.split())
 
 
 def at_year(dataset: xr.Dataset, outcome: str, year: float) -> np.ndarray:

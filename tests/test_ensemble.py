@@ -1,0 +1,97 @@
+"""Ensembles (issue 7): SALib sampling and analysis on the batch engine, xarray results, Dask."""
+
+import json
+
+import numpy as np
+import pytest
+import xarray as xr
+from conftest import read_manifest
+
+
+def ensemble(cli, tmp_path, *args):
+    out = tmp_path / "ens"
+    code, stdout, err = cli("ensemble", *args, "--out", out, "--no-plots")
+    return code, out, err
+
+
+def test_lhs_results_have_runs_times_samples_and_status(cli, tmp_path):
+    code, out, err = ensemble(cli, tmp_path, "baseline", "--n", "40", "--method", "lhs",
+                              "--vary", "token return parameter=0.2:0.4", "--vary", "grid connection lead time=2:6",
+                              "--outcome", "AI electricity use", "--outcome", "Token price", "--seed", "3")
+    assert code == 0, err
+    data = xr.open_dataset(out / "results.nc")
+    assert dict(data.sizes) == {"run": 40, "time": 77}
+    assert set(data.data_vars) >= {"AI electricity use", "Token price"}
+    lead = data["grid_connection_lead_time"]
+    assert lead.attrs["vensim_name"] == "grid connection lead time"
+    assert 2 <= float(lead.min()) and float(lead.max()) <= 6
+    # Latin hypercube: each of the 40 strata of [2, 6] holds exactly one sample.
+    strata = np.floor((lead.to_numpy() - 2) / 4 * 40).astype(int)
+    assert sorted(strata) == list(range(40))
+    assert (data["status"].to_numpy() == "ok").all()
+    summary = json.loads((out / "summary.json").read_text())
+    band = summary["AI electricity use"]["2050.0"]
+    assert band["p5"] < band["median"] < band["p95"]
+    manifest = read_manifest(out)
+    assert manifest["runs"] == 40 and manifest["method"] == "lhs"
+
+
+def test_sobol_finds_the_driver_in_paper_mode(cli, tmp_path):
+    # In paper mode long-run output per developer depends on phi (g_T - n): varying g_T over
+    # 0.5-0.8 must dominate the capital depreciation rate (which only moves the level a little).
+    code, out, err = ensemble(cli, tmp_path, "paper", "--n", "256", "--method", "sobol",
+                              "--vary", "token frontier growth rate=0.5:0.8", "--vary", "capital depreciation rate=0.03:0.07",
+                              "--outcome", "Output per developer", "--at", "2100")
+    assert code == 0, err
+    indices = json.loads((out / "sensitivity.json").read_text())["Output per developer"]
+    g_t, delta = indices["token frontier growth rate"], indices["capital depreciation rate"]
+    assert g_t["ST"] > 0.9 and delta["ST"] < 0.05
+    assert read_manifest(out)["runs"] == 256 * (2 + 2)
+
+
+def test_morris_reports_mu_star(cli, tmp_path):
+    code, out, err = ensemble(cli, tmp_path, "paper", "--n", "10", "--method", "morris",
+                              "--vary", "token frontier growth rate=0.5:0.8", "--vary", "capital depreciation rate=0.03:0.07",
+                              "--outcome", "Output per developer")
+    assert code == 0, err
+    indices = json.loads((out / "sensitivity.json").read_text())["Output per developer"]
+    assert indices["token frontier growth rate"]["mu_star"] > 10 * indices["capital depreciation rate"]["mu_star"]
+
+
+def test_diverging_runs_are_marked_and_skipped(cli, tmp_path):
+    # chi near 1 explodes (Proposition 5); those runs are marked and the statistics stay finite.
+    code, out, err = ensemble(cli, tmp_path, "efficiency-engine", "--n", "30", "--method", "lhs",
+                              "--vary", "efficiency returns exponent=0:1", "--outcome", "Output per developer")
+    assert code == 0, err
+    data = xr.open_dataset(out / "results.nc")
+    status = data["status"].to_numpy()
+    chi = data["efficiency_returns_exponent"].to_numpy()
+    assert (status == "diverged").any() and (status == "ok").any()
+    assert chi[status == "diverged"].min() > chi[status == "ok"].max() - 0.2  # high chi diverges
+    summary = json.loads((out / "summary.json").read_text())["Output per developer"]["2100.0"]
+    assert all(np.isfinite(v) for v in summary.values())
+
+
+def test_dask_gives_the_same_results_as_local(cli, tmp_path):
+    args = ["paper", "--n", "24", "--method", "mc", "--seed", "7", "--chunk", "8",
+            "--vary", "token return parameter=0.2:0.4", "--outcome", "Output per developer"]
+    assert cli("ensemble", *args, "--out", tmp_path / "local", "--no-plots")[0] == 0
+    code, _, err = cli("ensemble", *args, "--scheduler", "dask", "--out", tmp_path / "dask", "--no-plots")
+    assert code == 0, err
+    local = xr.open_dataset(tmp_path / "local" / "results.nc")
+    remote = xr.open_dataset(tmp_path / "dask" / "results.nc")
+    np.testing.assert_array_equal(local["Output per developer"], remote["Output per developer"])
+    np.testing.assert_array_equal(local["token_return_parameter"], remote["token_return_parameter"])
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--vary", "capital share"], "expected NAME=LO:HI"),
+    (["--vary", "no such thing=0:1"], "no parameter named"),
+    (["--vary", "capital share=0.5:2"], "must stay within its range"),
+    (["--vary", "capital share=0.4:0.3"], "LO < HI"),
+    (["--vary", "capital share=0.3:0.4", "--method", "sobol"], "power of two"),
+    (["--vary", "capital share=0.3:0.4", "--outcome", "Nonsense"], "no variable named 'Nonsense'"),
+])
+def test_bad_ensemble_input_exits_2(cli, tmp_path, args, message):
+    code, out, err = ensemble(cli, tmp_path, "paper", "--n", "10", *args)
+    assert code == 2 and message in err and not out.exists()

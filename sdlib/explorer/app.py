@@ -16,6 +16,7 @@ import zipfile
 from collections import OrderedDict
 from pathlib import Path
 
+import numpy as np
 from flask import Flask, Response, jsonify, request, send_file, send_from_directory
 
 from ..errors import BadInput, TokenworldError
@@ -82,6 +83,27 @@ def command_line(settings: dict) -> str:
     return " ".join(shlex.quote(p) for p in parts)
 
 
+def _charts(model, resolved, engine: str):
+    """The charted indicators of one run; on the batch engine only those are computed and kept."""
+    names = [name for name, _ in CHARTS]
+    c = resolved.controls
+    if engine == "batch":
+        from ..engine import compile_spec
+        from ..modelspec import load_spec
+
+        result = compile_spec(load_spec(model)).run(params=resolved.params, n=1, final_time=c.final_time,
+                                                    time_step=c.time_step, saveper=c.saveper, return_columns=names)
+        keep = np.isfinite(np.vstack([result.values[n][0] for n in names])).all(axis=0)
+        series = {n: [float(v) for v in result.values[n][0][keep]] for n in names}
+        diverged = result.status[0] != "ok"
+        return ([float(t) for t in result.time[keep]], series, str(result.status[0]),
+                float(result.diverged_at[0]) if diverged else None)
+    result = simulate(model, resolved.params, c, engine=engine, progress=False)
+    frame = result.frame
+    series = {n: [float(v) for v in frame[n].to_numpy()] for n in names if n in frame}
+    return [float(t) for t in frame.index], series, result.status, result.diverged_at
+
+
 def create_app(engine: str | None = None) -> Flask:
     check_vendor()
     engine = engine or default_engine()
@@ -97,14 +119,13 @@ def create_app(engine: str | None = None) -> Flask:
                          policies=settings["policies"], final_time=settings["final_time"], engine=engine)
         resolved = resolve(req)
         started = time.perf_counter()
-        result = simulate(req.scenario.model, resolved.params, resolved.controls, engine=engine, progress=False)
-        frame = result.frame
+        time_axis, series, status, diverged_at = _charts(req.scenario.model, resolved, engine)
         answer = {
-            "time": [float(t) for t in frame.index],
-            "series": {name: [float(v) for v in frame[name].to_numpy()] for name, _ in CHARTS if name in frame},
-            "status": result.status,
-            "diverged_at": result.diverged_at,
-            "engine": result.engine,
+            "time": time_axis,
+            "series": series,
+            "status": status,
+            "diverged_at": diverged_at,
+            "engine": engine,
             "seconds": round(time.perf_counter() - started, 4),
             "command": command_line(settings),
         }

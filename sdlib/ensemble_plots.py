@@ -44,8 +44,9 @@ def indices_figure(indices: dict, method: str, year: float):
         ax.text(0.5, 0.5, "no indices: runs diverged", ha="center")
         ax.axis("off")
         return fig
-    fig, axes = plt.subplots(1, len(outcomes), figsize=(4.6 * len(outcomes), 4.2), squeeze=False)
-    fig.subplots_adjust(left=0.2 if len(outcomes) == 1 else 0.08, right=0.98, top=0.85, bottom=0.3, wspace=0.6)
+    rows = max(len(next(iter(indices[o] for o in outcomes))), 1)
+    fig, axes = plt.subplots(len(outcomes), 1, figsize=(8, (0.28 * rows + 1.2) * len(outcomes)), squeeze=False)
+    fig.subplots_adjust(left=0.36, right=0.97, top=0.93, bottom=0.06, hspace=0.5)
     for ax, outcome in zip(axes.flat, outcomes):
         names = list(indices[outcome])
         y = np.arange(len(names))
@@ -59,7 +60,7 @@ def indices_figure(indices: dict, method: str, year: float):
             ax.barh(y, [indices[outcome][n]["mu_star"] for n in names], label="mu*")
             ax.set_xlabel("Morris mu*")
         ax.set_yticks(y)
-        ax.set_yticklabels([n if len(n) < 28 else n[:26] + "…" for n in names], fontsize=8)
+        ax.set_yticklabels(names, fontsize=8)
         ax.set_title(outcome, fontsize=10)
         ax.grid(True, axis="x", alpha=0.3)
     axes.flat[0].legend(fontsize=8)

@@ -153,3 +153,16 @@ def test_equation_evaluates_one_element_from_its_inputs():
     np.testing.assert_allclose(net, frame["capital investment"] - frame["capital depreciation"], rtol=1e-12)
     with pytest.raises(BadInput):
         compiled.equation("capital share")
+
+
+def test_equation_reads_initial_from_the_start_of_the_run():
+    # Model quality = LN(frontier / INITIAL(frontier)): the INITIAL is the run's first value, even
+    # when env holds the series from the second step on (as the loop analysis passes it).
+    compiled = compile_spec(load_spec(DEFAULT_MODEL))
+    frame = run_scenario("baseline").frame
+    values = {name: frame[name].to_numpy() for name in frame.columns}
+    later = {name: v[1:] for name, v in values.items()}
+    quality = compiled.equation("Model quality")
+    np.testing.assert_allclose(quality(later, frame.index.to_numpy()[1:], values), frame["Model quality"][1:],
+                               rtol=1e-12, atol=1e-15)
+    assert quality(later, frame.index.to_numpy()[1:])[0] == 0.0  # without init, env's own first entry

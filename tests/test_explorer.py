@@ -11,6 +11,7 @@ import shutil
 import threading
 import zipfile
 
+import numpy as np
 import pandas as pd
 import pytest
 from werkzeug.serving import make_server
@@ -67,6 +68,19 @@ def test_run_returns_current_and_baseline(client):
     assert current[5] == base[5] and current[-1] > 1.1 * base[-1]  # same before 2030, higher after
     assert "--policy token-price-subsidy:" in data["command"]
     assert "start=2030" in data["command"] and "size=0.5" in data["command"]
+
+
+def test_loop_view_scores_the_run_by_family(client):
+    # The grid gate paces the baseline (see docs/loops.md); every loop belongs to one family, so
+    # the families' shares of loop activity add up to one at every scored time but the first.
+    data = client.post("/api/loops", json={"scenario": "baseline"}).get_json()
+    assert data["count"] > 100_000 and 30 <= len(data["time"]) <= 50
+    totals = np.sum([f["share"] for f in data["families"]], axis=0)
+    np.testing.assert_allclose(totals[1:], 1.0, atol=1e-3)  # shares are rounded to 4 decimals
+    assert data["families"][0]["name"] in ("Grid gate", "Copper gate")
+    assert data["top_loops"] and "Power headroom" in data["top_loops"][0]["variables"]
+    bad = client.post("/api/loops", json={"scenario": "baseline", "set": {"capital share": 7}})
+    assert bad.status_code == 400 and "out of its range" in bad.get_json()["error"]
 
 
 def test_download_equals_tokenworld_run(client, cli, tmp_path):
@@ -129,6 +143,13 @@ def test_page_loads_with_every_chart(page):
         baseline, current = chart_data(page, name)
         assert len(current) == 77 and baseline == current  # nothing moved yet
     assert page.locator("#levers .control").count() == 8
+
+
+@requires_chromium
+def test_loop_view_appears_after_the_charts(page):
+    page.wait_for_function("document.getElementById('loops').dataset.state === 'ready'", timeout=180_000)
+    assert page.locator("#loops .loop-chart canvas").count() >= 1
+    assert "Most important single loop" in page.locator("#loops").inner_text()
 
 
 @requires_chromium

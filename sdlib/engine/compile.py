@@ -7,6 +7,8 @@ pays for compilation.
 
 from __future__ import annotations
 
+import re
+
 import hashlib
 import importlib.util
 import sys
@@ -125,10 +127,11 @@ class CompiledModel:
 
     # --- one equation, for the loop analysis -----------------------------------------------------
     def equation(self, name: str, time_step: float | None = None):
-        """A function (env, time) -> value of one element's equation (for a stock: its net flow).
+        """A function (env, time, init=None) -> value of one element's equation (for a stock: its net flow).
 
         `env` maps Vensim names to arrays (or numbers); the function evaluates the element's own
         equation from them with numpy, so that one input can be changed while the others are held.
+        INITIAL(x) takes x from the first entry of `init` (a run's series), or of env without it.
         """
         key = name_key(name)
         element = self.spec[name]
@@ -140,19 +143,34 @@ class CompiledModel:
         code = Code("")
         node = element.ast.flow if element.kind == "stock" else element.ast
         code.text = translator.expr(node, key, code, "vector")
-        if translator.statefuls:
-            translator.refuse("a stateful function inside the equation (for the loop analysis)", key)
+        for stateful in translator.statefuls:
+            # INITIAL(x) holds x's value at the start: x's expression on the first entry of
+            # `init` (the whole run, by default env).
+            if stateful.kind != "initial":
+                translator.refuse("a stateful function inside the equation (for the loop analysis)", key)
+            first = Translator(self.spec, local_name=lambda k: f"first(init[{names[k]!r}])",
+                               constant_name=lambda k: f"env[{names[k]!r}]")
+            initial = first.expr(stateful.node.initial, key, Code(""), "vector")
+            if first.statefuls or first.lookups:
+                first.refuse("a stateful function inside INITIAL (for the loop analysis)", key)
+            code.text = re.sub(rf"\b{stateful.out}\b", f"({initial})", code.text)
         t0, _, dt, sp = self.controls(time_step=time_step)
-        namespace = {"np": np, "dt": dt, "t0": t0, "saveper": sp,
+        namespace = {"np": np, "dt": dt, "t0": t0, "saveper": sp, "first": _first,
                      **{f: getattr(functions, f) for f in dir(functions) if f.startswith("v")}}
         for table in translator.lookups:
             namespace[f"LX{table.id}"] = np.asarray(table.xs, dtype=float)
             namespace[f"LY{table.id}"] = np.asarray(table.ys, dtype=float)
-        source = f"lambda env, t: {code.text}"
+        source = f"lambda env, t, init=None: (lambda init: {code.text})(env if init is None else init)"
         function = eval(source, namespace)  # noqa: S307 - source generated from PySD's parse tree
         function.inputs = sorted(names[k] for k in code.elements)
         function.source = source
         return function
+
+
+def _first(values):
+    """The first entry of a series (a number stays as it is)."""
+    values = np.asarray(values, dtype=float)
+    return values.flat[0] if values.ndim else float(values)
 
 
 def compile_spec(spec: ModelSpec) -> CompiledModel:

@@ -24,6 +24,7 @@ from ..runner import RunRequest, execute, resolve
 from ..scenario import load_scenario, scenario_files
 from ..simulate import simulate
 from .controls import CHARTS, meta
+from .loops_view import LoopView
 
 STATIC = Path(__file__).resolve().parent / "static"
 VENDOR = Path(__file__).resolve().parent / "node_modules" / "uplot" / "dist"
@@ -109,6 +110,7 @@ def create_app(engine: str | None = None) -> Flask:
     engine = engine or default_engine()
     app = Flask(__name__, static_folder=None)
     cache: OrderedDict[str, dict] = OrderedDict()
+    loop_view = LoopView()
 
     def run_settings(settings: dict) -> dict:
         key = json.dumps(settings, sort_keys=True)
@@ -167,6 +169,15 @@ def create_app(engine: str | None = None) -> Flask:
         baseline = run_settings({"scenario": settings["scenario"], "set": {}, "policies": [],
                                  "final_time": settings["final_time"]})
         return jsonify({**current, "baseline": baseline["series"]})
+
+    @app.post("/api/loops")
+    def api_loops():
+        settings = parse_settings(request.get_json(silent=True))
+        if engine != "batch":
+            return jsonify({"error": "the loop view needs the batch engine (tokenworld serve --engine batch)"}), 400
+        req = RunRequest(scenario=load_scenario(settings["scenario"]), set=settings["set"],
+                         policies=settings["policies"], final_time=settings["final_time"], engine=engine)
+        return jsonify(loop_view.analyse(req.scenario.model, resolve(req)))
 
     @app.post("/api/download")
     def api_download():

@@ -174,6 +174,7 @@ async function runPending() {
       window.__tokenworld.timings.push(ms);
       document.body.dataset.runs = String(state.runs);
       document.getElementById("command").textContent = result.command;
+      scheduleLoops(body);
       document.getElementById("status").textContent =
         `${result.engine} engine: model ${(1000 * result.seconds).toFixed(0)} ms, redrawn in ${ms.toFixed(0)} ms` +
         (result.status === "diverged" ? ` — diverged at ${result.diverged_at}` : "");
@@ -184,6 +185,53 @@ async function runPending() {
     state.inFlight = false;
     if (state.pending) runPending();
   }
+}
+
+// The loop view follows the charts a moment later: scoring every loop takes seconds, so it
+// runs once the sliders have been still for a while, and only for the latest settings.
+const LOOP_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"];
+let loopTimer = null;
+let loopRequest = 0;
+
+function scheduleLoops(body) {
+  clearTimeout(loopTimer);
+  loopTimer = setTimeout(() => loadLoops(body), 700);
+}
+
+async function loadLoops(body) {
+  const mine = ++loopRequest;
+  const box = document.getElementById("loops");
+  box.dataset.state = "computing";
+  box.querySelector(".hint")?.replaceChildren("Scoring the feedback loops of this run (Loops That Matter)…");
+  const response = await fetch("/api/loops", { method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(body) });
+  const result = await response.json();
+  if (mine !== loopRequest) return;  // a newer run is on its way
+  box.replaceChildren();
+  if (!response.ok) {
+    box.append(el("p", { class: "hint" }, result.error || `the server answered ${response.status}`));
+    box.dataset.state = "error";
+    return;
+  }
+  const families = result.families.filter((f) => f.name !== "other loops").slice(0, 6);
+  box.append(el("p", { class: "hint" }, `Share of all loop activity by family of loops (${result.count.toLocaleString()} loops; ` +
+    "Loops That Matter, summed absolute relative loop scores). The family on top drives the change at that time."));
+  const div = el("div", { class: "loop-chart" });
+  box.append(div);
+  const options = {
+    width: Math.max(320, box.clientWidth - 20), height: 240,
+    scales: { x: { time: false }, y: { range: [0, 1] } },
+    axes: [{}, { label: "share" }],
+    series: [{ label: "year", value: (u, v) => (v == null ? "" : v.toFixed(1)) },
+      ...families.map((f, i) => ({ label: f.name, stroke: LOOP_COLOURS[i], width: 2,
+        value: (u, v) => (v == null ? "" : v.toFixed(2)) }))],
+  };
+  new uPlot(options, [result.time, ...families.map((f) => f.share)], div);
+  const top = result.top_loops[0];
+  if (top) {
+    box.append(el("p", { class: "hint" }, `Most important single loop (${top.polarity}): ` + top.variables.join(" → ")));
+  }
+  box.dataset.state = "ready";
 }
 
 async function download() {

@@ -1,0 +1,201 @@
+"""Causal graph, loops and their polarity, on models whose loops are known by hand (issue 6)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+from sdlib.graph import causal_graph
+from sdlib.loops import count_loops, find_loops
+from sdlib.loops_cli import analyse
+from sdlib.modelspec import load_spec
+from sdlib.paths import PROJECT_ROOT
+
+SAMPLES = PROJECT_ROOT.parent / "shared" / "reference-models" / "samples"
+MODELS = Path(__file__).parent / "models"
+
+
+def loops_of(path) -> dict:
+    """polarity -> set of loops (each a frozenset of its variables) of a model, signs from a run."""
+    result = analyse(str(path), max_loops=1000)
+    found: dict = {"reinforcing": set(), "balancing": set(), "undetermined": set()}
+    for loop in result["loops"]:
+        found[loop["polarity"]].add(frozenset(loop["variables"]))
+    assert result["count"] == sum(len(v) for v in found.values())
+    return found
+
+
+# Loops read off each model's equations by hand: (reinforcing, balancing), no undetermined ones.
+REFERENCE_LOOPS = {
+    "teacup/teacup.mdl": (
+        [],
+        [{"Teacup Temperature", "Heat Loss to Room"}],  # hotter tea loses heat faster
+    ),
+    "SIR/SIR.mdl": (
+        [{"Infectious", "Succumbing"}],  # contagion: more infectious, more infections
+        [{"Susceptible", "Succumbing"}, {"Infectious", "Recovering"}],  # depletion; recovery
+    ),
+    "Lotka_Volterra/Lotka_Volterra.mdl": (
+        [{"Prey", "Prey Births"}, {"Predators", "Predator Births"}],
+        [{"Prey", "Prey Deaths"}, {"Predators", "Predator Deaths"},
+         {"Prey", "Predator Reproduction Ratio", "Predator Births", "Predators", "Fractional Predation Rate",
+          "Prey Deaths"}],  # the predator-prey oscillation loop
+    ),
+    "simple_harmonic_oscillator/simple_harmonic_oscillator.mdl": (
+        [],
+        [{"position", "elastic acceleration", "speed"}],  # the spring pulls back: a balancing loop of two stocks
+    ),
+}
+
+
+@pytest.mark.parametrize("model", sorted(REFERENCE_LOOPS))
+def test_reference_models_have_the_loops_read_by_hand(model):
+    reinforcing, balancing = REFERENCE_LOOPS[model]
+    found = loops_of(SAMPLES / model)
+    assert found["reinforcing"] == {frozenset(v) for v in reinforcing}
+    assert found["balancing"] == {frozenset(v) for v in balancing}
+    assert not found["undetermined"]
+
+
+def test_workforce_has_one_reinforcing_and_five_balancing_loops():
+    found = loops_of(SAMPLES / "Workforce" / "workforce.mdl")
+    assert (len(found["reinforcing"]), len(found["balancing"]), len(found["undetermined"])) == (1, 5, 0)
+    # Reinforcing: hiring more rookies takes expert hours for supervision, which lowers completion,
+    # which raises the backlog and the pressure to hire again.
+    (supervision,) = found["reinforcing"]
+    assert {"Rookies", "Hiring", "Task Backlog", '"Expert-Hours Spent on Rookie Supervision per Week"'} <= supervision
+    assert frozenset({"Task Backlog", "Task Completion"}) in found["balancing"]
+
+
+def test_loop_variables_are_in_causal_order():
+    graph = causal_graph(load_spec(SAMPLES / "Workforce" / "workforce.mdl"))
+    _, loops, _ = find_loops(graph)
+    for loop in loops:
+        for source, target in loop.links:
+            assert graph.has_edge(source, target), (loop.id, source, target)
+
+
+def write_model(tmp_path, body: str) -> Path:
+    controls = "".join(f"{name} = {value}\n\t~\tYear\n\t~\t|\n\n" for name, value in
+                       [("INITIAL TIME", 0), ("FINAL TIME", 4), ("TIME STEP", 0.25), ("SAVEPER", 0.25)])
+    path = tmp_path / "model.mdl"
+    path.write_text("{UTF-8}\n" + body + controls + "\\\\\\---/// Sketch information\n", encoding="utf-8")
+    return path
+
+
+def test_the_initial_value_of_a_stock_is_not_a_causal_link(tmp_path):
+    # Y's flow uses X, and X starts at Y's value: a dependency at the initial time, no feedback.
+    path = write_model(tmp_path, """
+X = INTEG(growth, Y)\n\t~\tWidget\n\t~\t|\n
+growth = 1\n\t~\tWidget/Year\n\t~\t|\n
+Y = INTEG(inflow, 3)\n\t~\tWidget\n\t~\t|\n
+inflow = X / adjustment time\n\t~\tWidget/Year\n\t~\t|\n
+adjustment time = 2\n\t~\tYear\n\t~\t|\n
+""")
+    graph = causal_graph(load_spec(path))
+    assert graph.has_edge("X", "inflow") and graph.has_edge("inflow", "Y")
+    assert not graph.has_edge("Y", "X")
+    assert count_loops(graph) == 0
+    assert graph.nodes["X"]["type"] == "stock" and graph.nodes["adjustment time"]["type"] == "constant"
+    assert graph.nodes["inflow"]["units"] == "Widget/Year"
+
+
+def test_link_polarities_follow_the_equations(tmp_path):
+    path = write_model(tmp_path, """
+a = 2\n\t~\tDmnl\n\t~\t|\n
+b = 3\n\t~\tDmnl\n\t~\t|\n
+ratio = a / b\n\t~\tDmnl\n\t~\t|\n
+difference = a - b\n\t~\tDmnl\n\t~\t|\n
+decay = EXP(-a)\n\t~\tDmnl\n\t~\t|\n
+larger = MAX(a, b)\n\t~\tDmnl\n\t~\t|\n
+power = a ^ 0.5\n\t~\tDmnl\n\t~\t|\n
+either = IF THEN ELSE(a > 1, b, -b)\n\t~\tDmnl\n\t~\t|\n
+""")
+    graph = causal_graph(load_spec(path))
+    polarity = {(s, t): d["polarity"] for s, t, d in graph.edges(data=True)}
+    assert polarity[("a", "ratio")] == "+" and polarity[("b", "ratio")] == "-"
+    assert polarity[("a", "difference")] == "+" and polarity[("b", "difference")] == "-"
+    assert polarity[("a", "decay")] == "-"
+    assert polarity[("a", "larger")] == "+" and polarity[("b", "larger")] == "+"
+    assert polarity[("a", "power")] == "+"
+    assert polarity[("a", "either")] == "?"  # a switch between b and -b has no sign
+
+
+def test_streamed_count_matches_the_formula_for_a_complete_digraph():
+    # A complete digraph on n nodes has sum_k C(n,k)(k-1)! elementary cycles: 2,365 for n = 7.
+    n = 7
+    graph = nx.complete_graph(n, create_using=nx.DiGraph)
+    nx.set_node_attributes(graph, "auxiliary", "type")
+    nx.set_edge_attributes(graph, "+", "polarity")
+    expected = sum(math.comb(n, k) * math.factorial(k - 1) for k in range(2, n + 1))
+    assert expected == 2365
+    assert count_loops(graph) == expected
+    count, kept, by_polarity = find_loops(graph, max_loops=10)
+    assert (count, len(kept), by_polarity["reinforcing"]) == (expected, 10, expected)
+
+
+def test_json_count_is_exact_when_the_list_is_cut(cli, tmp_path):
+    out = tmp_path / "loops.json"
+    code, stdout, _ = cli("loops", SAMPLES / "Lotka_Volterra" / "Lotka_Volterra.mdl", "--json", out, "--max-loops", 2)
+    assert code == 0
+    data = json.loads(out.read_text())
+    assert data["count"] == 5 and len(data["loops"]) == 2
+    assert data["by_polarity"] == {"reinforcing": 2, "balancing": 3, "undetermined": 0}
+    for loop in data["loops"]:
+        assert set(loop) >= {"id", "polarity", "variables"}
+    assert "5 feedback loops" in stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["no/such/model.mdl"], "model file not found"),
+    (["no-such-scenario"], "no-such-scenario"),
+    ([str(SAMPLES / "teacup" / "teacup.mdl"), "--max-loops", "0"], "--max-loops"),
+])
+def test_loops_bad_input_exits_2(cli, tmp_path, args, message):
+    code, _, err = cli("loops", *args, "--json", tmp_path / "out.json")
+    assert code == 2
+    assert message in err
+    assert not (tmp_path / "out.json").exists()
+
+
+def test_loop_ids_are_the_same_in_every_process():
+    # Johnson's algorithm walks sets; string hashing differs between processes (PYTHONHASHSEED).
+    import os
+    import subprocess
+    import sys
+
+    script = ("import itertools; from sdlib.graph import causal_graph; from sdlib.loops import iter_loops; "
+              "from sdlib.modelspec import load_spec; from sdlib.paths import DEFAULT_MODEL; "
+              "g = causal_graph(load_spec(DEFAULT_MODEL)); "
+              "print([(l.id, l.variables) for l in itertools.islice(iter_loops(g), 5000, 5003)])")
+    outputs = {subprocess.run([sys.executable, "-W", "ignore", "-c", script], capture_output=True, text=True, check=True,
+                              env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")}
+    assert len(outputs) == 1 and "L5001" in outputs.pop()
+
+
+def test_tokenworld_loop_families_cover_every_loop_and_shares_sum_to_one(cli, tmp_path):
+    out = tmp_path / "loops.json"
+    code, _, _ = cli("loops", "baseline", "--dominance", "--final-time", 2026, "--max-loops", 5, "--json", out)
+    assert code == 0
+    data = json.loads(out.read_text())
+    assert data["count"] > 100_000  # the grid and copper gates multiply the demand-investment loops
+    assert sum(family["loops"] for family in data["families"]) == data["count"]
+    assert len(data["loops"]) == 5 and all("importance" in loop for loop in data["loops"])
+    shares = data["dominance"]["family_shares"]
+    total = [sum(series[i] for series in shares.values()) for i in range(len(data["dominance"]["time"]))]
+    assert all(abs(t - 1) < 1e-9 for t in total[1:])  # the first step has no change to score
+
+
+def test_a_loop_family_naming_an_unknown_variable_is_refused(tmp_path):
+    from sdlib.errors import BadInput
+    from sdlib.loops_cli import loop_families
+
+    model = tmp_path / "teacup.mdl"
+    model.write_text((SAMPLES / "teacup" / "teacup.mdl").read_text())
+    (tmp_path / "teacup-loops.toml").write_text('[[family]]\nname = "cooling"\nthrough = ["Teacup Temprature"]\n')
+    with pytest.raises(BadInput, match="Teacup Temprature"):
+        loop_families(load_spec(model))

@@ -1,0 +1,145 @@
+"""Loop dominance (Loops That Matter) against what theory and hand derivation say (issue 6)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sdlib.engine import compile_spec
+from sdlib.graph import causal_graph
+from sdlib.ltm import dominance, link_scores, run_for_ltm
+from sdlib.modelspec import load_spec
+from sdlib.polarity import value_signs_from_run
+from sdlib.sketch import compare_with_sketch, read_sketch
+from sdlib.loops import find_loops
+
+MODELS = Path(__file__).parent / "models"
+
+
+def prepared(name: str):
+    spec = load_spec(MODELS / name)
+    compiled = compile_spec(spec)
+    graph = causal_graph(spec, value_signs_from_run(compiled.run(n=1).to_frame(0)))
+    return graph, compiled
+
+
+def by_polarity(result, polarity):
+    return [result.scores[loop.id] for loop in result.loops if loop.polarity == polarity]
+
+
+@pytest.fixture(scope="module")
+def logistic():
+    graph, compiled = prepared("logistic.mdl")
+    time, values = run_for_ltm(compiled)
+    return graph, compiled, time, values, dominance(graph, compiled)
+
+
+def test_logistic_link_scores_match_the_hand_derivation(logistic):
+    graph, compiled, time, values, _ = logistic
+    population = values["Population"]
+    capacity = 1000.0
+    scores = link_scores(graph, compiled, time, values, [("Population", "births"), ("Population", "crowding deaths"),
+                                                         ("births", "Population"), ("crowding deaths", "Population")])
+    # births = g P and deaths = g P^2 / K have P as their only changing input, so all of each
+    # one's change is P's: link score exactly 1.
+    assert np.allclose(scores[("Population", "births")], 1.0, atol=1e-12)
+    assert np.allclose(scores[("Population", "crowding deaths")], 1.0, atol=1e-12)
+    # A flow into P over the change of P's net flow n = g P (1 - P/K) over the step before: from
+    # P0 to P1 births change by g (P1 - P0) and n by g (P1 - P0) (1 - (P0 + P1)/K), exactly, so the
+    # score is 1/|1 - (P0 + P1)/K| (and -((P0 + P1)/K)/|1 - (P0 + P1)/K| for the deaths).
+    share = (population[:-2] + population[1:-1]) / capacity
+    expected_births = 1 / np.abs(1 - share)
+    expected_deaths = -share / np.abs(1 - share)
+    assert np.allclose(scores[("births", "Population")][1:], expected_births, rtol=1e-6)  # rounding only
+    assert np.allclose(scores[("crowding deaths", "Population")][1:], expected_deaths, rtol=1e-6)
+
+
+def test_logistic_relative_scores_match_theory_and_sum_to_one(logistic):
+    graph, _, time, values, result = logistic
+    (reinforcing,), (balancing,) = by_polarity(result, "reinforcing"), by_polarity(result, "balancing")
+    population = values["Population"]
+    # From the link scores above: R / (|R| + |B|) = 1 / (1 + (P0 + P1)/K), balancing negative;
+    # in continuous time 1 / (1 + 2P/K), one half at P = K/2.
+    theory = 1 / (1 + (population[:-2] + population[1:-1]) / 1000.0)
+    assert np.allclose(reinforcing[1:], theory, rtol=1e-9)
+    assert np.all(balancing[1:] <= 0) and np.all(reinforcing[1:] >= 0)
+    assert np.allclose(np.abs(reinforcing[1:]) + np.abs(balancing[1:]), 1.0, atol=1e-12)
+    assert result.count == 2
+
+
+def test_logistic_reinforcing_loop_dominates_until_half_capacity(logistic):
+    _, compiled, time, values, result = logistic
+    (reinforcing,), (balancing,) = by_polarity(result, "reinforcing"), by_polarity(result, "balancing")
+    dt = time[1] - time[0]
+    half = time[np.argmax(values["Population"] >= 500.0)]
+    switch = result.time[np.argmax(np.abs(balancing) > reinforcing)]
+    # Theory: the switch is at P = K/2; the scores look back one step, so allow two.
+    assert abs(switch - half) <= 2 * dt + 1e-9
+    assert np.all(reinforcing[1:][result.time[1:] < half - 2 * dt] > 0.5)
+    assert np.all(np.abs(balancing)[result.time > half + 2 * dt] > 0.5)
+
+
+def test_bass_word_of_mouth_dominates_until_the_peak_of_adoption():
+    graph, compiled = prepared("bass.mdl")
+    result = dominance(graph, compiled)
+    time, values = run_for_ltm(compiled)
+    dt = time[1] - time[0]
+    loops = {loop.polarity + ":" + ",".join(sorted(loop.variables)): result.scores[loop.id] for loop in result.loops}
+    word_of_mouth = loops["reinforcing:Adopters,adoption from word of mouth,adoption rate"]
+    saturation = loops["balancing:Potential Adopters,adoption from word of mouth,adoption rate"]
+    peak = time[np.argmax(values["adoption rate"])]
+    # Bass (1969): adoption peaks at ln(q/p)/(p+q) = 3.25 years for p = 0.011, q = 1.5.
+    assert abs(peak - np.log(1.5 / 0.011) / 1.511) < 2 * dt
+    switch = result.time[np.argmax(np.abs(saturation) > word_of_mouth)]
+    assert abs(switch - peak) <= 2 * dt + 1e-9
+    before, after = result.time < peak - 2 * dt, result.time > peak + 2 * dt
+    assert np.all(word_of_mouth[1:][before[1:]] > np.abs(saturation[1:][before[1:]]))
+    assert np.all(np.abs(saturation[after]) > word_of_mouth[after])
+    total = sum(np.abs(s) for s in result.scores.values())
+    assert np.allclose(total[1:], 1.0, atol=1e-12)
+
+
+def test_sketch_polarities_agree_on_the_drawn_models():
+    for name in ("logistic.mdl", "bass.mdl"):
+        graph, _ = prepared(name)
+        _, loops, _ = find_loops(graph)
+        report = compare_with_sketch(graph, loops, read_sketch(MODELS / name))
+        assert len(report["links"]) >= 5 and len(report["loop_markers"]) == 2
+        assert report["disagreements"] == []
+
+
+def test_a_wrongly_drawn_polarity_is_reported(tmp_path, cli):
+    text = (MODELS / "logistic.mdl").read_text(encoding="utf-8")
+    # Draw carrying capacity -> crowding deaths as positive (code 43 = '+', 45 = '-'), and the
+    # balancing loop's marker as reinforcing.
+    text = text.replace("1,18,15,11,0,0,45,", "1,18,15,11,0,0,43,").replace("\nB\n", "\nR\n")
+    path = tmp_path / "logistic-misdrawn.mdl"
+    path.write_text(text, encoding="utf-8")
+    out = tmp_path / "loops.json"
+    code, stdout, _ = cli("loops", path, "--json", out)
+    assert code == 0
+    disagreements = json.loads(out.read_text())["sketch"]["disagreements"]
+    links = [(d["source"], d["target"], d["drawn"], d["computed"]) for d in disagreements if "source" in d]
+    markers = [(d["drawn"], d["computed"]) for d in disagreements if "source" not in d]
+    assert links == [("carrying capacity", "crowding deaths", "+", "-")]
+    assert markers == [("reinforcing", "balancing")]
+    assert "2 places where the sketch disagrees" in stdout
+
+
+def test_dominance_json_and_pictures(cli, tmp_path):
+    out, plots = tmp_path / "loops.json", tmp_path / "plots"
+    code, _, _ = cli("loops", MODELS / "bass.mdl", "--dominance", "--json", out, "--plot", plots)
+    assert code == 0
+    data = json.loads(out.read_text())
+    assert set(data["dominance"]) == {"time", "scores"}
+    assert set(data["dominance"]["scores"]) == {loop["id"] for loop in data["loops"]}
+    n = len(data["dominance"]["time"])
+    assert 100 <= n <= 240 and all(len(s) == n for s in data["dominance"]["scores"].values())
+    names = sorted(p.name for p in plots.iterdir())
+    assert "dominance.png" in names and "sfd-view-1.png" in names
+    assert sum(name.startswith("cld-") for name in names) == 3
+    assert all((plots / name).stat().st_size > 10_000 for name in names)

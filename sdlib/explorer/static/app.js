@@ -221,7 +221,7 @@ async function loadLoops(body) {
   const options = {
     width: Math.max(320, box.clientWidth - 20), height: 240,
     scales: { x: { time: false }, y: { range: [0, 1] } },
-    axes: [{}, { label: "share" }],
+    axes: [{ values: (u, ticks) => ticks.map((t) => String(t)) }, { label: "share" }],
     series: [{ label: "year", value: (u, v) => (v == null ? "" : v.toFixed(1)) },
       ...families.map((f, i) => ({ label: f.name, stroke: LOOP_COLOURS[i], width: 2,
         value: (u, v) => (v == null ? "" : v.toFixed(2)) }))],

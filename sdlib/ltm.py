@@ -88,13 +88,6 @@ def _is_integ(compiled, name: str) -> bool:
     return compiled.spec[name].kind == "stock"
 
 
-def loop_score(loop: Loop, scores: dict) -> np.ndarray:
-    result = np.ones_like(next(iter(scores.values())))
-    for link in loop.links:
-        result = result * scores[link]
-    return result
-
-
 CHUNK = 4096  # loops scored at once: a (CHUNK x time) array, tens of MB
 
 
@@ -112,11 +105,7 @@ def dominance(graph: nx.DiGraph, compiled, keep: int = 20, params=None, final_ti
     ranking) cost seconds, not minutes, for a quarter of a million loops.
     """
     time, values = run_for_ltm(compiled, params, final_time, time_step)
-    in_loops = set()
-    for component in nx.strongly_connected_components(graph):
-        if len(component) > 1 or graph.has_edge(next(iter(component)), next(iter(component))):
-            in_loops |= {(a, b) for a, b in graph.subgraph(component).edges}
-    edges = sorted(in_loops)
+    edges = loop_edges(graph)
     if batches is None:
         batches = _stream_batches(graph, edges, progress)
     scores = link_scores(graph, compiled, time, values, edges)
@@ -195,6 +184,17 @@ def dominance(graph: nx.DiGraph, compiled, keep: int = 20, params=None, final_ti
     )
 
 
+def loop_edges(graph: nx.DiGraph) -> list:
+    """The links that lie on some loop (inside a strongly connected component), in a fixed order:
+    the columns of the loop-link incidence matrices."""
+    found = set()
+    for component in nx.strongly_connected_components(graph):
+        node = next(iter(component))
+        if len(component) > 1 or graph.has_edge(node, node):
+            found |= set(graph.subgraph(component).edges)
+    return sorted(found)
+
+
 def _stream_batches(graph, edges, progress):
     """Loops enumerated afresh on each pass, a chunk at a time, with their incidence matrices."""
     edge_index = {e: i for i, e in enumerate(edges)}
@@ -209,8 +209,7 @@ def _stream_batches(graph, edges, progress):
 def loop_batches(graph: nx.DiGraph):
     """Every loop with its incidence matrices, held in memory, for repeated analyses of one
     model (the explorer): about 0.5 kB a loop."""
-    edges = sorted({(a, b) for c in nx.strongly_connected_components(graph) if len(c) > 1
-                    for a, b in graph.subgraph(c).edges})
+    edges = loop_edges(graph)
     held = list(_stream_batches(graph, edges, False)(""))
     return lambda label: iter(held)
 

@@ -93,6 +93,11 @@ def generate(spec: ModelSpec) -> Generated:
         lines.append(f"LY{table.id} = np.array({list(map(float, table.ys))!r})")
     body = []
     w = body.append
+
+    def evaluate(kind, ref) -> str:
+        """The line that computes one node: a stateful's output or an element's value."""
+        return by_id[ref].out_line if kind == "out" else f"v{vidx[ref]} = {codes[ref].text}"
+
     w("@njit(parallel=True, cache=True, error_model='numpy')")
     w("def kernel(P, SIDX, SX, SY, SL, t0, dt, tf, saveper, n_steps, save_every, OUTIDX, OUT, STATUS, DIVAT):")
     w("    N = P.shape[0]")
@@ -113,10 +118,8 @@ def generate(spec: ModelSpec) -> Generated:
         if kind == "init":
             for line in by_id[ref].init_lines:
                 w(ind + line)
-        elif kind == "out":
-            w(ind + by_id[ref].out_line)
         else:
-            w(ind + f"v{vidx[ref]} = {codes[ref].text}")
+            w(ind + evaluate(kind, ref))
     w(ind + "k = 0")
     w(ind + "isave = 0")
     w(ind + "while True:")
@@ -127,11 +130,11 @@ def generate(spec: ModelSpec) -> Generated:
     needed = _needed_for_states(codes, stateful_codes)
     for kind, ref in run_order:
         if (kind, ref) in needed:
-            w(ind2 + (by_id[ref].out_line if kind == "out" else f"v{vidx[ref]} = {codes[ref].text}"))
+            w(ind2 + evaluate(kind, ref))
     w(ind2 + "if k % save_every == 0:")
     for kind, ref in run_order:
         if (kind, ref) not in needed:
-            w(ind2 + "    " + (by_id[ref].out_line if kind == "out" else f"v{vidx[ref]} = {codes[ref].text}"))
+            w(ind2 + "    " + evaluate(kind, ref))
     for key in values:
         source = f"CV[{cidx[key]}]" if key in cidx else f"v{vidx[key]}"
         w(ind2 + f"    VALS[{vidx[key]}] = {source}")

@@ -27,23 +27,21 @@ def main() -> dict:
     parser.add_argument("--sizes", default="1,100,1000,10000")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
-    from sdlib.engine import compile_spec
-    from sdlib.modelspec import load_spec
-    from sdlib.paths import DEFAULT_MODEL
-    from sdlib.runner import run_scenario
+    import sdlib
 
+    model = sdlib.Model.load()
+    controls = model.controls(final_time=2100)
     started = time.perf_counter()
-    compiled = compile_spec(load_spec(DEFAULT_MODEL))
-    compiled.run(n=2)
+    model.run(n=2, controls=controls, columns=OUTCOMES, engine="batch")
     compile_seconds = time.perf_counter() - started
-    pysd = min(_timed(lambda: run_scenario("baseline", final_time=2100)) for _ in range(3))
+    pysd = min(_timed(lambda: model.run(controls=controls, engine="pysd", progress=False)) for _ in range(3))
     rng = np.random.default_rng(0)
     batches = []
     for n in [int(x) for x in args.sizes.split(",")]:
         params = {"token return parameter": rng.uniform(0.2, 0.4, n),
                   "grid connection lead time": rng.uniform(2, 6, n)}
         tracemalloc.start()
-        seconds = _timed(lambda: compiled.run(params=params, n=n, final_time=2100, return_columns=OUTCOMES))
+        seconds = _timed(lambda params=params, n=n: model.run(params, controls, n=n, columns=OUTCOMES, engine="batch"))
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         batches.append({
@@ -52,8 +50,8 @@ def main() -> dict:
             "runs_per_second": round(n / seconds, 1), "peak_numpy_memory_mb": round(peak / 2**20, 2),
         })
     report = {
-        "model": "tokenworld.mdl baseline to 2100", "time_step": compiled.controls()[2],
-        "steps": int(round((2100 - 2024) / compiled.controls()[2])),
+        "model": "tokenworld.mdl baseline to 2100", "time_step": controls.time_step,
+        "steps": controls.n_steps,
         "pysd_seconds_per_run": round(pysd, 4),
         "batch_compile_or_load_seconds": round(compile_seconds, 2),
         "batch": batches,

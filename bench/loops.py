@@ -27,9 +27,9 @@ def peak_rss_mb() -> float:
 
 
 def count(path: str) -> dict:
-    from sdlib.graph import causal_graph
-    from sdlib.loops import find_loops
-    from sdlib.modelspec import load_spec
+    from sdlib.analysis.graph import causal_graph
+    from sdlib.analysis.loops import find_loops
+    from sdlib.core.spec import load_spec
 
     started = time.perf_counter()
     spec = load_spec(path)
@@ -58,7 +58,7 @@ def main() -> list:
     parser.add_argument("models", nargs="*", default=None)
     args = parser.parse_args()
     warnings.simplefilter("ignore")
-    from sdlib.paths import DEFAULT_MODEL
+    from sdlib.core.paths import DEFAULT_MODEL
 
     results = []
     for path in args.models or [str(DEFAULT_MODEL)]:

@@ -16,26 +16,19 @@ import sys
 import warnings
 from pathlib import Path
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from sdlib.engine import compile_spec  # noqa: E402
-from sdlib.graph import causal_graph  # noqa: E402
-from sdlib.loop_plots import causal_loop_diagram, dominance_figure, family_dominance_figure  # noqa: E402
-from sdlib.loops import iter_loops  # noqa: E402
-from sdlib.loops_cli import analyse, family_classifier, loop_families  # noqa: E402
-from sdlib.ltm import dominance, run_for_ltm  # noqa: E402
-from sdlib.modelspec import load_spec  # noqa: E402
-from sdlib.paths import PROJECT_ROOT  # noqa: E402
-from sdlib.polarity import value_signs_from_run  # noqa: E402
+import sdlib
+from sdlib.analysis.graph import causal_graph
+from sdlib.analysis.loops import iter_loops
+from sdlib.analysis.loops_report import family_classifier, loop_families
+from sdlib.plots.loops import causal_loop_diagram, dominance_figure, family_dominance_figure
 
 DOCS = Path(__file__).resolve().parent
+ROOT = DOCS.parent
 FIGURES = DOCS / "figures"
-SAMPLES = PROJECT_ROOT.parent / "shared" / "reference-models" / "samples"
-TEST_MODELS = PROJECT_ROOT / "tests" / "models"
+SAMPLES = ROOT.parent / "shared" / "reference-models" / "samples"
+TEST_MODELS = ROOT / "tests" / "models"
 REFERENCE = ["teacup/teacup.mdl", "SIR/SIR.mdl", "Lotka_Volterra/Lotka_Volterra.mdl", "Workforce/workforce.mdl",
              "simple_harmonic_oscillator/simple_harmonic_oscillator.mdl"]
 DIAGRAMS = ["Token-compute investment", "Grid price (Jevons brake)", "Efficiency engine", "Grid gate"]
@@ -44,9 +37,9 @@ DIAGRAMS = ["Token-compute investment", "Grid price (Jevons brake)", "Efficiency
 def reference_table() -> str:
     lines = ["| model | loops | reinforcing | balancing | undetermined |", "|---|---|---|---|---|"]
     for model in REFERENCE:
-        result = analyse(str(SAMPLES / model))
-        p = result["by_polarity"]
-        lines.append(f"| {Path(model).stem} | {result['count']} | {p['reinforcing']} | {p['balancing']} | "
+        result = sdlib.loops(str(SAMPLES / model))
+        p = json.loads(result.attrs["by_polarity"])
+        lines.append(f"| {Path(model).stem} | {result.attrs['count']} | {p['reinforcing']} | {p['balancing']} | "
                      f"{p['undetermined']} |")
     return "\n".join(lines)
 
@@ -55,15 +48,17 @@ def ltm_checks() -> dict:
     """Where dominance switches in the logistic and Bass models, against theory."""
     found = {}
     for name in ("logistic", "bass"):
-        spec = load_spec(TEST_MODELS / f"{name}.mdl")
-        compiled = compile_spec(spec)
-        graph = causal_graph(spec, value_signs_from_run(compiled.run(n=1).to_frame(0)))
-        result = dominance(graph, compiled)
-        time, values = run_for_ltm(compiled)
-        r = next(result.scores[loop.id] for loop in result.loops if loop.polarity == "reinforcing")
-        b = sum(result.scores[loop.id] for loop in result.loops if loop.polarity == "balancing")
+        path = TEST_MODELS / f"{name}.mdl"
+        result = sdlib.loops(str(path), dominance=True)
+        model = sdlib.Model(path)
+        run = model.run(controls=model.controls().every_step(), engine="batch")
+        time = run["time"].to_numpy()
+        values = {n: run[n].to_numpy()[0] for n in run.data_vars}
+        polarity = result["polarity"].to_numpy()
+        r = result["score"].to_numpy()[polarity == "reinforcing"][0]
+        b = result["score"].to_numpy()[polarity == "balancing"].sum(axis=0)
         switch = int(np.argmax(np.abs(b) > r))
-        found[name] = {"switch_time": float(result.time[switch]), "dt": float(time[1] - time[0])}
+        found[name] = {"switch_time": float(result["time"][switch]), "dt": float(time[1] - time[0])}
         if name == "logistic":
             found[name]["population_at_switch"] = float(values["Population"][switch + 1])
             found[name]["half_time"] = float(time[np.argmax(values["Population"] >= 500)])
@@ -90,16 +85,17 @@ def dominant_periods(time, shares: dict) -> list[tuple[int, int, str]]:
     return periods
 
 
-def family_table(result: dict, dom) -> str:
+def family_table(data) -> str:
     lines = ["| family | loops | mean share 2024-2100 | largest share (year) | net sign then | what it does |",
              "|---|---|---|---|---|---|"]
-    for entry in result["families"]:
+    time = data["time"].to_numpy()
+    for entry in json.loads(data.attrs["families"]):
         name = entry["name"]
-        share = dom.group_shares.get(name, np.zeros_like(dom.time))
-        net = dom.groups.get(name, np.zeros_like(dom.time))
+        share = data["family_share"].sel(family_name=name).to_numpy()
+        net = data["family_score"].sel(family_name=name).to_numpy()
         peak = int(np.argmax(share))
         sign = "reinforcing" if net[peak] > 0 else ("balancing" if net[peak] < 0 else "-")
-        lines.append(f"| {name} | {entry['loops']:,} | {np.mean(share):.3f} | {share[peak]:.2f} ({dom.time[peak]:.0f}) "
+        lines.append(f"| {name} | {entry['loops']:,} | {np.mean(share):.3f} | {share[peak]:.2f} ({time[peak]:.0f}) "
                      f"| {sign} | {entry['description']} |")
     return "\n".join(lines)
 
@@ -136,39 +132,41 @@ def main() -> None:
         return
     warnings.simplefilter("ignore")
     FIGURES.mkdir(exist_ok=True)
-    result = analyse("baseline", max_loops=12, dominance=True, final_time=2100, progress=True)
-    objects = result.pop("_objects")
-    dom, graph = objects["dominance"], objects["graph"]
-    spec = load_spec(PROJECT_ROOT / "models" / "tokenworld.mdl")
+    data = sdlib.loops("baseline", max_loops=12, dominance=True, final_time=2100, progress=True)
+    model = sdlib.Model.load()
+    spec = model.spec
+    graph = causal_graph(spec)
+    for link, sign in json.loads(data.attrs["link_polarities"]).items():
+        a, b = link.split(" -> ")
+        graph.edges[a, b]["polarity"] = sign
 
-    fig = family_dominance_figure(dom.time, dom.group_shares, dom.groups,
-                                  "Which loops dominate the baseline (Loops That Matter)")
-    fig.savefig(FIGURES / "loops-families.png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    fig = dominance_figure(dom, title="The most important single loops of the baseline", top=6)
-    fig.savefig(FIGURES / "loops-top.png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
+    family_dominance_figure(data, "Which loops dominate the baseline (Loops That Matter)").savefig(
+        FIGURES / "loops-families.png", dpi=110, bbox_inches="tight")
+    dominance_figure(data, title="The most important single loops of the baseline", top=6).savefig(
+        FIGURES / "loops-top.png", dpi=110, bbox_inches="tight")
     shortest = representative_loops(graph, spec)
     diagrams = []
     for family in DIAGRAMS:
         loop = shortest[family]
-        fig = causal_loop_diagram(graph, [loop], f"{family}: its shortest loop ({loop.polarity})", {loop.id: family})
-        fig.savefig(FIGURES / f"loop-{slug(family)}.png", dpi=90, bbox_inches="tight")
-        plt.close(fig)
+        causal_loop_diagram(graph, [loop], f"{family}: its shortest loop ({loop.polarity})", {loop.id: family}).savefig(
+            FIGURES / f"loop-{slug(family)}.png", dpi=90, bbox_inches="tight")
         diagrams.append(f"![{family}](figures/loop-{slug(family)}.png)")
 
-    periods = dominant_periods(dom.time, dom.group_shares)
+    shares = {str(f): data["family_share"].sel(family_name=f).to_numpy() for f in data["family_name"].to_numpy()}
+    periods = dominant_periods(data["time"].to_numpy(), shares)
     checks = ltm_checks()
-    top = dom.loops[0]
-    p = result["by_polarity"]
+    top = {"variables": str(data["variables"][0].item()), "polarity": str(data["polarity"][0].item()),
+           "importance": float(data["importance"][0])}
+    p = json.loads(data.attrs["by_polarity"])
+    count = data.attrs["count"]
     values = {
-        "COUNT": f"{result['count']:,}",
+        "COUNT": f"{count:,}",
         "REINFORCING": f"{p['reinforcing']:,}",
         "BALANCING": f"{p['balancing']:,}",
         "UNDETERMINED": f"{p['undetermined']:,}",
-        "VARIABLES": str(result["variables"]),
-        "LINKS": str(result["links"]),
-        "SECONDS": f"{result['seconds']:.0f}",
+        "VARIABLES": str(data.attrs["variables_in_graph"]),
+        "LINKS": str(data.attrs["links"]),
+        "SECONDS": f"{data.attrs['seconds']:.0f}",
         "REFERENCE_TABLE": reference_table(),
         "LOGISTIC_SWITCH": f"{checks['logistic']['switch_time']:.3f}",
         "LOGISTIC_HALF": f"{checks['logistic']['half_time']:.3f}",
@@ -176,16 +174,16 @@ def main() -> None:
         "BASS_SWITCH": f"{checks['bass']['switch_time']:.3f}",
         "BASS_PEAK": f"{checks['bass']['peak_time']:.3f}",
         "DT": f"{checks['logistic']['dt']:g}",
-        "FAMILY_TABLE": family_table(result, dom),
+        "FAMILY_TABLE": family_table(data),
         "PERIODS": "\n".join(f"- {a}-{b}: {name}" if a != b else f"- {a}: {name}" for a, b, name in periods),
-        "TOP_LOOP": " -> ".join(top.variables),
-        "TOP_LOOP_POLARITY": top.polarity,
-        "TOP_LOOP_IMPORTANCE": f"{dom.importance[top.id]:.3f}",
+        "TOP_LOOP": top["variables"],
+        "TOP_LOOP_POLARITY": top["polarity"],
+        "TOP_LOOP_IMPORTANCE": f"{top['importance']:.3f}",
         "DIAGRAMS": "\n\n".join(diagrams),
         "SHORTEST": "\n".join(f"- **{family}** ({len(loop.variables)} variables, {loop.polarity}): "
                               f"{' -> '.join(loop.variables)}" for family, loop in shortest.items()),
     }
-    summary = {"count": result["count"], "by_polarity": p, "families": result["families"],
+    summary = {"count": count, "by_polarity": p, "families": json.loads(data.attrs["families"]),
                "periods": periods, "checks": checks, "page": values}
     (DOCS / "loops.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
     render(values)

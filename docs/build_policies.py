@@ -15,10 +15,10 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from docs_runs import run_scenario  # noqa: E402
 
-from sdlib.policy import available_policies  # noqa: E402
-from sdlib.runner import run_scenario  # noqa: E402
-from sdlib.scenario import load_scenario  # noqa: E402
+from sdlib import load_scenario  # noqa: E402
+from sdlib import policies as available_policies  # noqa: E402
 
 DOCS = Path(__file__).resolve().parent
 FIGURES = DOCS / "figures"

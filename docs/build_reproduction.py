@@ -16,8 +16,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-
-from sdlib.runner import run_scenario  # noqa: E402
+from docs_runs import run_scenario  # noqa: E402
 
 DOCS = Path(__file__).resolve().parent
 FIGURES = DOCS / "figures"

@@ -7,7 +7,7 @@ speeds that up. Seed 003: awareness is a threshold of its own; outreach adds to 
 diffusion in integrated mode.
 """
 
-from sdlib.policy import Argument, Effect, Policy, standard_arguments
+from sdlib.core.policy import Argument, Effect, Policy, standard_arguments
 
 POLICY = Policy(
     name="adoption-programme",

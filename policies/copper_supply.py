@@ -5,7 +5,7 @@ in-use copper returns when equipment retires. The lever cuts the mine lead time 
 raises the recycling rate of end-of-life copper by `recycling`.
 """
 
-from sdlib.policy import Argument, Effect, Policy, standard_arguments
+from sdlib.core.policy import Argument, Effect, Policy, standard_arguments
 
 POLICY = Policy(
     name="copper-supply",

@@ -5,7 +5,7 @@ of every token; if it spills over, private firms underinvest and public spending
 The spending enters R_E in eq. 21 beside the private share s_E of output.
 """
 
-from sdlib.policy import Effect, Policy, standard_arguments
+from sdlib.core.policy import Effect, Policy, standard_arguments
 
 POLICY = Policy(
     name="efficiency-rd",

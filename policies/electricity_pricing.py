@@ -6,7 +6,7 @@ regulated input and sells tokens at unregulated prices. The lever raises the ele
 data centres pay by `size` (0.4: 40% more), removing that implicit subsidy.
 """
 
-from sdlib.policy import Effect, Policy, standard_arguments
+from sdlib.core.policy import Effect, Policy, standard_arguments
 
 POLICY = Policy(
     name="electricity-pricing",

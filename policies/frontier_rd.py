@@ -6,7 +6,7 @@ same boost speeds up inference algorithms and hardware price-performance, which 
 ceilings: physical limits turn the growth effect into a level effect in the long run.
 """
 
-from sdlib.policy import Effect, Policy, standard_arguments
+from sdlib.core.policy import Effect, Policy, standard_arguments
 
 POLICY = Policy(
     name="frontier-rd",

@@ -6,7 +6,7 @@ term (seed 003). The lever cuts the connection lead time by `size` and can raise
 generation AI may claim.
 """
 
-from sdlib.policy import Argument, Effect, Policy, standard_arguments
+from sdlib.core.policy import Argument, Effect, Policy, standard_arguments
 
 POLICY = Policy(
     name="grid-expansion",

@@ -7,7 +7,7 @@ public allocation is warranted. The reserved tokens show in `Public token share`
 built for both.
 """
 
-from sdlib.policy import Effect, Policy, standard_arguments
+from sdlib.core.policy import Effect, Policy, standard_arguments
 
 POLICY = Policy(
     name="public-allocation",

@@ -6,7 +6,7 @@ private buyer pays the subsidised price, and the model reports the fiscal cost
 (`Token subsidy fiscal cost`).
 """
 
-from sdlib.policy import Effect, Policy, standard_arguments
+from sdlib.core.policy import Effect, Policy, standard_arguments
 
 POLICY = Policy(
     name="token-price-subsidy",

@@ -1,39 +1,88 @@
 """The batch engine (issue 7): the same numbers as PySD, N runs at once, refusals, divergence."""
 
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import REFERENCE, SAMPLES, assert_frames_close, requires_reference
 
+import sdlib
+from sdlib.core.errors import BadInput, UnsupportedConstruct
+from sdlib.core.paths import DEFAULT_MODEL
+from sdlib.core.spec import load_spec
 from sdlib.engine import compile_spec
-from sdlib.errors import BadInput, UnsupportedConstruct
-from sdlib.modelspec import load_spec
-from sdlib.paths import DEFAULT_MODEL, PROJECT_ROOT
-from sdlib.runner import RunRequest, resolve, run_scenario
-from sdlib.scenario import load_scenario
-from sdlib.translate import load_model
+from sdlib.engine.translate import load_model
 
-REFERENCE = PROJECT_ROOT.parent / "shared" / "reference-models"
-SUPPORTED = sorted(p for p in REFERENCE.glob("*/*/*.mdl")
-                   if p.parent.name not in ("arithmetics", "control_vars"))  # refused: see below
+# What the batch engine refuses today (UnsupportedConstruct, naming the construct): the tests
+# expect the refusal, and fail (XPASS, strict) once the engine supports it, so that the list
+# shrinks as the engine grows. Everything else must equal PySD.
+SUBSCRIPTS = "subscripts"
+GAPS = {
+    "active_initial_circular": "ACTIVE_INITIAL",
+    "dynamic_final_time": "time-varying 'FINAL TIME'",
+    "arithmetics": SUBSCRIPTS,
+    "control_vars": "time-varying 'INITIAL TIME'",
+    **{name: "MACRO" for name in ("macro_cross_reference", "macro_expression", "macro_multi_expression",
+                                  "macro_multi_macros", "macro_stock", "macro_trailing_definition")},
+    **{name: SUBSCRIPTS for name in (
+        "allocate_available", "allocate_by_priority", "arithmetics_exp", "array_with_line_break",
+        "conditional_subscripts", "data_from_other_model", "elm_count", "except_multiple", "except_subranges",
+        "forecast", "get_constants_incomplete_subscript", "get_constants_subranges", "get_data_args_3d_xls",
+        "get_lookups_data_3d_xls", "get_lookups_subscripted_args", "get_lookups_subset", "get_mixed_definitions",
+        "get_subscript_3d_arrays_xls", "get_time_value", "get_values_order", "get_with_missing_values_xlsx",
+        "get_xls_cellrange", "invert_matrix", "multiple_lines_def", "partial_range_definitions", "reality_checks",
+        "repeated_subscript", "smaller_range", "subrange_merge", "subscript_1d_arrays",
+        "subscript_3d_arrays_lengthwise", "subscript_3d_arrays_widthwise", "subscript_constant_call",
+        "subscript_definition", "subscript_docs", "subscript_element_name",
+        "subscript_individually_defined_1_of_2d_arrays", "subscript_individually_defined_1_of_2d_arrays_from_floats",
+        "subscript_individually_defined_1d_arrays", "subscript_logicals", "subscript_mapping_simple",
+        "subscript_mixed_assembly", "subscript_multiples", "subscript_numeric_range", "subscript_subranges_equal",
+        "subscript_switching", "subscripted_if_then_else", "subscripted_logicals", "subscripted_ramp_step",
+        "subscripted_round", "subscripted_trig", "subscripted_xidz", "subset_duplicated_coord", "tabbed_arrays",
+        "vector_order", "vector_select", "Population")},
+}
+# Wrong or crashing today: known engine bugs, reported to the engine's issue (14), strict xfail.
+BUGS = {
+    "game": "GAME(): the batch engine's numbers differ from PySD's",
+    "na": "the kernel fails to compile (numba TypingError on :NA:)",
+}
+# PySD itself cannot run these here: they read external data files by a relative path.
+PYSD_CANNOT = {"get_constants": "external constants file", "get_data": "external data file"}
+
+
+def reference_models():
+    if not REFERENCE.is_dir():
+        return [pytest.param(None, marks=requires_reference, id="reference-models")]
+    found = []
+    for path in sorted(REFERENCE.glob("*/*/*.mdl")):
+        name = path.parent.name
+        marks = [pytest.mark.slow]
+        if name in GAPS:
+            marks.append(pytest.mark.xfail(raises=UnsupportedConstruct, strict=True,
+                                           reason=f"the batch engine refuses {GAPS[name]}"))
+        elif name in BUGS:
+            marks.append(pytest.mark.xfail(strict=True, reason=BUGS[name]))
+        elif name in PYSD_CANNOT:
+            marks.append(pytest.mark.skip(reason=f"PySD cannot run {name} here: {PYSD_CANNOT[name]}"))
+        found.append(pytest.param(path, marks=marks, id=f"{name}/{path.stem}"))
+    return found
 
 
 def pysd_run(path: Path) -> pd.DataFrame:
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PySD's notes on the reference models' own oddities
         return load_model(path).run()
 
 
 def assert_close(batch: pd.DataFrame, reference: pd.DataFrame, rel: float):
-    columns = [c for c in reference.columns if c in batch.columns]
-    assert len(columns) >= 1
-    for column in columns:
-        a = batch[column].to_numpy(dtype=float)
-        b = reference[column].to_numpy(dtype=float)
-        np.testing.assert_allclose(a, b, rtol=rel, atol=0, err_msg=column)
+    # rtol, with atol a billionth of each column's range: a column of rounding noise near zero
+    # (1e-14 where the values are 1) is not held to a relative tolerance.
+    assert_frames_close(batch, reference, rtol=rel, atol_share=1e-12)
 
 
-@pytest.mark.parametrize("path", SUPPORTED, ids=lambda p: p.parent.name)
+@pytest.mark.parametrize("path", reference_models())
 def test_reference_model_equals_pysd(path):
     # Same equations, same order of operations, same libm: equal to 1e-9 relative (the issue's bar).
     batch = compile_spec(load_spec(path)).run().to_frame(0)
@@ -42,10 +91,11 @@ def test_reference_model_equals_pysd(path):
     assert_close(batch, reference, rel=1e-9)
 
 
+@requires_reference
 @pytest.mark.parametrize("name", ["teacup", "SIR"])
 def test_reference_model_against_canonical_output(name):
     # As close to Vensim/Stella's own output as PySD itself comes (their printed precision).
-    folder = REFERENCE / "samples" / name
+    folder = SAMPLES / name
     canonical = pd.read_csv(folder / "output.csv", index_col=0)
     batch = compile_spec(load_spec(next(folder.glob("*.mdl")))).run().to_frame(0)
     reference = pysd_run(next(folder.glob("*.mdl")))
@@ -59,6 +109,7 @@ def test_reference_model_against_canonical_output(name):
             assert gap_ours <= gap_pysd * (1 + 1e-6) + 1e-12, column
 
 
+@requires_reference
 @pytest.mark.parametrize("path, message", [
     (REFERENCE / "features" / "arithmetics" / "test_arithmetics.mdl", "subscripts in 'add substract'"),
     (REFERENCE / "features" / "control_vars" / "test_control_vars.mdl", "time-varying 'INITIAL TIME'"),
@@ -77,14 +128,16 @@ def test_unsupported_function_is_refused_naming_it(tmp_path):
         compile_spec(load_spec(model))
 
 
+@requires_reference
 def test_cli_refusal_is_exit_2(cli, tmp_path):
     code, _, err = cli("simulate", REFERENCE / "features" / "arithmetics" / "test_arithmetics.mdl",
                        "--engine", "batch", "--out", tmp_path / "x")
     assert code == 2 and "subscripts" in err and not (tmp_path / "x").exists()
 
 
+@requires_reference
 def test_n_runs_equal_n_separate_pysd_runs():
-    path = REFERENCE / "samples" / "teacup" / "teacup.mdl"
+    path = SAMPLES / "teacup" / "teacup.mdl"
     compiled = compile_spec(load_spec(path))
     times = [5.0, 10.0, 20.0]
     batch = compiled.run(params={"characteristic time": np.array(times)}, n=3)
@@ -94,8 +147,9 @@ def test_n_runs_equal_n_separate_pysd_runs():
         np.testing.assert_allclose(batch.values["Teacup Temperature"][i], reference["Teacup Temperature"], rtol=1e-12)
 
 
+@requires_reference
 def test_time_series_override_equals_pysd():
-    path = REFERENCE / "samples" / "teacup" / "teacup.mdl"
+    path = SAMPLES / "teacup" / "teacup.mdl"
     series = pd.Series([70.0, 70.0, 20.0, 20.0], index=[0.0, 10.0, 15.0, 30.0])
     batch = compile_spec(load_spec(path)).run(params={"Room Temperature": series}).to_frame(0)
     with np.errstate(all="ignore"):
@@ -120,19 +174,19 @@ def test_diverging_runs_are_marked_and_do_not_poison_the_others(tmp_path):
     assert stock[0][-1] == pytest.approx(1 / (1 - 0.01 * 20), rel=0.02)  # exact solution 1/(1 - rate t)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("scenario", ["baseline", "paper", "vibe-coding", "token-budget", "public-compute",
                                       "paper-subsidy", "token-divide"])
 def test_tokenworld_scenarios_equal_pysd(scenario):
-    # Every column, every saved time, 1e-9 relative, with the scenario's overrides and policies.
-    resolved = resolve(RunRequest(scenario=load_scenario(scenario)))
-    c = resolved.controls
-    batch = compile_spec(load_spec(DEFAULT_MODEL)).run(
-        params=resolved.params, final_time=c.final_time, time_step=c.time_step, saveper=c.saveper).to_frame(0)
-    reference = run_scenario(scenario).frame
-    assert len(batch) == len(reference)
+    # Every variable, every saved time, 1e-9 relative, with the scenario's overrides and policies:
+    # the same API call on the two engines.
+    batch = sdlib.frame(sdlib.run(scenario, engine="batch", progress=False))
+    reference = sdlib.frame(sdlib.run(scenario, engine="pysd", progress=False))
+    assert list(batch.columns) == list(reference.columns) and (batch.index == reference.index).all()
     assert_close(batch, reference, rel=1e-9)
 
 
+@pytest.mark.slow
 def test_cli_batch_engine_writes_the_same_csv(cli, tmp_path):
     for engine in ("pysd", "batch"):
         assert cli("run", "paper-subsidy", "--engine", engine, "--no-plots", "--out", tmp_path / engine)[0] == 0
@@ -142,9 +196,15 @@ def test_cli_batch_engine_writes_the_same_csv(cli, tmp_path):
     assert_close(a, b, rel=1e-9)
 
 
+def baseline_frame() -> pd.DataFrame:
+    """The baseline with its constants as columns too (what an equation may read)."""
+    model = sdlib.Model.load()
+    return sdlib.frame(model.run(columns=model.variables(constants=True)))
+
+
 def test_equation_evaluates_one_element_from_its_inputs():
     compiled = compile_spec(load_spec(DEFAULT_MODEL))
-    frame = run_scenario("baseline").frame
+    frame = baseline_frame()
     env = {name: frame[name].to_numpy() for name in frame.columns}
     for name in ("Software output", "Token price", "Copper substitution effect", "Token fill rate"):
         value = compiled.equation(name)(env, frame.index.to_numpy())
@@ -159,7 +219,7 @@ def test_equation_reads_initial_from_the_start_of_the_run():
     # Model quality = LN(frontier / INITIAL(frontier)): the INITIAL is the run's first value, even
     # when env holds the series from the second step on (as the loop analysis passes it).
     compiled = compile_spec(load_spec(DEFAULT_MODEL))
-    frame = run_scenario("baseline").frame
+    frame = baseline_frame()
     values = {name: frame[name].to_numpy() for name in frame.columns}
     later = {name: v[1:] for name, v in values.items()}
     quality = compiled.equation("Model quality")

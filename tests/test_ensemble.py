@@ -7,6 +7,10 @@ import pytest
 import xarray as xr
 from conftest import read_manifest
 
+import sdlib
+
+pytestmark = pytest.mark.slow  # the first batch run of Tokenworld compiles its kernel (about a minute)
+
 
 def ensemble(cli, tmp_path, *args):
     out = tmp_path / "ens"
@@ -91,7 +95,49 @@ def test_dask_gives_the_same_results_as_local(cli, tmp_path):
     (["--vary", "capital share=0.4:0.3"], "LO < HI"),
     (["--vary", "capital share=0.3:0.4", "--method", "sobol"], "power of two"),
     (["--vary", "capital share=0.3:0.4", "--outcome", "Nonsense"], "no variable named 'Nonsense'"),
+    (["--vary", "token-price-subsidy.speed=0:1"], "has no argument 'speed'"),
+    (["--vary", "token-price-subsidy.size=0:2"], "must stay within its range [0, 0.95]"),
 ])
 def test_bad_ensemble_input_exits_2(cli, tmp_path, args, message):
     code, out, err = ensemble(cli, tmp_path, "paper", "--n", "10", *args)
     assert code == 2 and message in err and not out.exists()
+
+
+def test_the_api_returns_a_labelled_dataset():
+    # What a notebook does: no folder, a Dataset with units, the samples and the status per run.
+    data = sdlib.ensemble("paper", vary=["token return parameter=0.2:0.4"], n=16, method="lhs",
+                          outcomes=["Output per developer"], progress=False)
+    assert dict(data.sizes) == {"run": 16, "time": 77}
+    assert data["Output per developer"].attrs["units"] == "$/(Person*Year)"
+    phi = data["token_return_parameter"].to_numpy()
+    # Long-run growth is phi (g_T - n) in paper mode: output in 2100 rises with phi in every pair.
+    final = data["Output per developer"].sel(time=2100).to_numpy()
+    order = np.argsort(phi)
+    assert (np.diff(final[order]) > 0).all()
+    assert "not sensitivity indices" in data.attrs["sensitivity"]  # lhs: said, not an empty {}
+
+
+def test_a_lever_is_varied_like_a_parameter(cli, tmp_path):
+    # EMA Workbench's levers: the subsidy's size sampled; each run gets the series the lever makes.
+    code, out, err = ensemble(cli, tmp_path, "paper", "--n", "6", "--method", "lhs", "--final-time", "2060",
+                              "--vary", "token-price-subsidy.size=0:0.5", "--outcome", "Output per developer")
+    assert code == 0, err
+    data = xr.open_dataset(out / "results.nc")
+    size = data["token-price-subsidy.size"].to_numpy()
+    assert data["token-price-subsidy.size"].attrs["units"] == "Dmnl"
+    for i in range(len(size)):  # each run equals the single run with that lever
+        single = sdlib.run("paper", final_time=2060, engine="batch", progress=False,
+                           policies=[{"name": "token-price-subsidy", "size": float(size[i])}])
+        np.testing.assert_allclose(data["Output per developer"][i], single["Output per developer"][0], rtol=1e-12)
+    # Corollary 1: a bigger subsidy is a higher level of output (by 2060).
+    final = data["Output per developer"].sel(time=2060).to_numpy()
+    assert (np.diff(final[np.argsort(size)]) > 0).all()
+
+
+def test_a_declared_uncertainty_needs_no_range(cli, tmp_path):
+    code, out, err = ensemble(cli, tmp_path, "baseline", "--n", "8", "--final-time", "2030",
+                              "--vary", "grid connection lead time", "--outcome", "AI electricity use")
+    assert code == 0, err
+    lead = xr.open_dataset(out / "results.nc")["grid_connection_lead_time"]
+    assert (lead.attrs["low"], lead.attrs["high"]) == (2, 6)  # tokenworld-display.toml's plausible range
+    assert 2 <= float(lead.min()) and float(lead.max()) <= 6

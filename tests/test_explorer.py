@@ -60,6 +60,15 @@ def test_bad_requests_get_400_with_a_reason(client, body, message):
     assert response.status_code == 400 and message in response.get_json()["error"]
 
 
+def test_the_page_and_its_vendored_charting_library_are_served(client):
+    page = client.get("/")
+    assert page.status_code == 200 and b"/static/vendor/uPlot.iife.min.js" in page.data
+    script = client.get("/static/vendor/uPlot.iife.min.js")
+    assert script.status_code == 200 and b"uPlot" in script.data[:2000]
+    assert client.get("/static/vendor/uPlot.min.css").status_code == 200
+
+
+@pytest.mark.slow
 def test_run_returns_current_and_baseline(client):
     body = {"scenario": "paper", "policies": [{"name": "token-price-subsidy", "start": 2030, "size": 0.5}]}
     data = client.post("/api/run", json=body).get_json()
@@ -70,6 +79,7 @@ def test_run_returns_current_and_baseline(client):
     assert "start=2030" in data["command"] and "size=0.5" in data["command"]
 
 
+@pytest.mark.slow
 def test_loop_view_scores_the_run_by_family(client):
     # The grid gate paces the baseline (see docs/loops.md); every loop belongs to one family, so
     # the families' shares of loop activity add up to one at every scored time but the first.
@@ -83,6 +93,7 @@ def test_loop_view_scores_the_run_by_family(client):
     assert bad.status_code == 400 and "out of its range" in bad.get_json()["error"]
 
 
+@pytest.mark.slow
 def test_download_equals_tokenworld_run(client, cli, tmp_path):
     body = {"scenario": "baseline", "set": {"grid connection lead time": 2.5},
             "policies": [{"name": "public-allocation", "start": 2030, "ramp": 0, "size": 0.2}]}
@@ -136,6 +147,7 @@ def move(page, element_id: str, value) -> None:
     )
 
 
+@pytest.mark.slow
 @requires_chromium
 def test_page_loads_with_every_chart(page):
     for name in ("Tokens per person per day", "Token price", "Compute capacity", "AI electricity use",
@@ -145,6 +157,7 @@ def test_page_loads_with_every_chart(page):
     assert page.locator("#levers .control").count() == 8
 
 
+@pytest.mark.slow
 @requires_chromium
 def test_loop_view_appears_after_the_charts(page):
     page.wait_for_function("document.getElementById('loops').dataset.state === 'ready'", timeout=180_000)
@@ -152,6 +165,7 @@ def test_loop_view_appears_after_the_charts(page):
     assert "Most important single loop" in page.locator("#loops").inner_text()
 
 
+@pytest.mark.slow
 @requires_chromium
 def test_subsidy_slider_changes_token_use(page):
     before = chart_data(page, "Tokens per person per day")[1]
@@ -165,6 +179,7 @@ def test_subsidy_slider_changes_token_use(page):
     page.wait_for_function(f"Number(document.body.dataset.runs) > {count + 1}", timeout=120_000)
 
 
+@pytest.mark.slow
 @requires_chromium
 def test_choosing_a_scenario_redraws_every_chart(page):
     names = [c for c in ("Tokens per person per day", "Token price", "Compute capacity", "AI electricity use",
@@ -180,6 +195,7 @@ def test_choosing_a_scenario_redraws_every_chart(page):
     page.wait_for_function(f"Number(document.body.dataset.runs) > {count + 1}", timeout=120_000)
 
 
+@pytest.mark.slow
 @requires_chromium
 def test_download_button_gives_the_run(page, tmp_path):
     with page.expect_download() as info:
@@ -187,10 +203,11 @@ def test_download_button_gives_the_run(page, tmp_path):
     path = tmp_path / "run.zip"
     info.value.save_as(path)
     archive = zipfile.ZipFile(path)
-    assert {"timeseries.csv", "manifest.json"} <= set(archive.namelist())
+    assert {"timeseries.csv", "manifest.json", "results.nc", "units.csv"} <= set(archive.namelist())
     assert json.loads(archive.read("manifest.json"))["scenario"] == "baseline"
 
 
+@pytest.mark.slow
 @requires_chromium
 def test_a_bad_value_shows_an_error(page):
     field = page.locator("#lever-token-price-subsidy-size-value")

@@ -3,28 +3,34 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from sdlib.engine import compile_spec
-from sdlib.graph import causal_graph
-from sdlib.ltm import dominance, link_scores, run_for_ltm
-from sdlib.modelspec import load_spec
-from sdlib.polarity import value_signs_from_run
-from sdlib.sketch import compare_with_sketch, read_sketch
-from sdlib.loops import find_loops
+import sdlib
+from sdlib.analysis.graph import causal_graph
+from sdlib.analysis.loops import find_loops
+from sdlib.analysis.ltm import dominance, link_scores, run_values
+from sdlib.analysis.polarity import value_signs_from_run
+from sdlib.analysis.sketch import compare_with_sketch, read_sketch
 
 MODELS = Path(__file__).parent / "models"
 
 
 def prepared(name: str):
-    spec = load_spec(MODELS / name)
-    compiled = compile_spec(spec)
-    graph = causal_graph(spec, value_signs_from_run(compiled.run(n=1).to_frame(0)))
-    return graph, compiled
+    model = sdlib.Model(MODELS / name)
+    graph = causal_graph(model.spec, value_signs_from_run(sdlib.frame(model.run(engine="batch"))))
+    return graph, model
+
+
+def every_step(model):
+    """A run saved at every time step (what the link scores need)."""
+    return model.run(controls=model.controls().every_step(), columns=model.variables(constants=True), engine="batch")
+
+
+def run_for_ltm(model):
+    return run_values(every_step(model))
 
 
 def by_polarity(result, polarity):
@@ -33,9 +39,9 @@ def by_polarity(result, polarity):
 
 @pytest.fixture(scope="module")
 def logistic():
-    graph, compiled = prepared("logistic.mdl")
-    time, values = run_for_ltm(compiled)
-    return graph, compiled, time, values, dominance(graph, compiled)
+    graph, model = prepared("logistic.mdl")
+    time, values = run_for_ltm(model)
+    return graph, model, time, values, dominance(graph, model, every_step(model))
 
 
 def test_logistic_link_scores_match_the_hand_derivation(logistic):
@@ -84,9 +90,9 @@ def test_logistic_reinforcing_loop_dominates_until_half_capacity(logistic):
 
 
 def test_bass_word_of_mouth_dominates_until_the_peak_of_adoption():
-    graph, compiled = prepared("bass.mdl")
-    result = dominance(graph, compiled)
-    time, values = run_for_ltm(compiled)
+    graph, model = prepared("bass.mdl")
+    result = dominance(graph, model, every_step(model))
+    time, values = run_for_ltm(model)
     dt = time[1] - time[0]
     loops = {loop.polarity + ":" + ",".join(sorted(loop.variables)): result.scores[loop.id] for loop in result.loops}
     word_of_mouth = loops["reinforcing:Adopters,adoption from word of mouth,adoption rate"]

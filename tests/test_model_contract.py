@@ -2,9 +2,10 @@
 
 import pytest
 
-from sdlib.modelspec import load_spec
-from sdlib.paths import DEFAULT_MODEL
-from sdlib.registry import parameters
+from sdlib.core.display import display_of
+from sdlib.core.paths import DEFAULT_MODEL
+from sdlib.core.registry import parameters
+from sdlib.core.spec import load_spec
 
 # The names contract of DESIGN.md section 5, with the units each must carry.
 PARAMETERS = {
@@ -92,3 +93,25 @@ def test_one_view_per_sector():
     sectors = {"production", "substitution", "frontier", "efficiency", "demand", "price", "compute", "hardware",
                "energy", "copper_mining", "copper_use", "questions"}
     assert sectors <= set(views)
+
+
+def test_display_file_names_only_variables_of_the_model(spec):
+    # Reading it checks every name (a misspelled one is refused naming the file and the name).
+    display = display_of(spec)
+    assert display.summary and display.headline and display.charts and display.sectors
+    for u in display.uncertainties:
+        param = parameters(spec)[u.name.lower()]
+        assert param.low <= u.low < u.high <= param.high, u.name
+    for slider in display.sliders:
+        param = parameters(spec)[slider.name.lower()]
+        assert param.low <= slider.low < slider.high <= param.high, slider.name
+
+
+def test_a_misspelled_display_name_is_refused(tmp_path):
+    from sdlib.core.errors import BadInput
+
+    model = tmp_path / "tokenworld.mdl"
+    model.write_bytes(DEFAULT_MODEL.read_bytes())
+    (tmp_path / "tokenworld-display.toml").write_text('summary = ["Token prize"]\n', encoding="utf-8")
+    with pytest.raises(BadInput, match="tokenworld-display.toml: summary: 'Token prize' is not a variable"):
+        display_of(load_spec(model))

@@ -7,9 +7,13 @@ import pandas as pd
 import pytest
 from conftest import growth, read_manifest, run
 
-from sdlib.errors import BadInput, OutOfRange
-from sdlib.policy import Effect, Policy, apply_policies, available_policies, standard_arguments
-from sdlib.runner import run_scenario
+import sdlib
+from sdlib.core.errors import BadInput, OutOfRange
+from sdlib.core.policy import Effect, Policy, apply_policies, available_policies, standard_arguments
+
+
+def run_scenario(scenario, final_time=None):
+    return run(scenario, final_time=final_time)
 
 NAMES = ["token-price-subsidy", "frontier-rd", "efficiency-rd", "public-allocation", "adoption-programme",
          "grid-expansion", "copper-supply", "electricity-pricing"]
@@ -23,7 +27,7 @@ def test_every_lever_exists_with_its_arguments():
         names = [a.name for a in policy.arguments]
         assert names[:3] == ["start", "ramp", "size"], policy.name
         assert "seed" in policy.doc.lower() or "Seed" in policy.doc, policy.name
-        assert all(a.units and a.low <= a.default <= a.high for a in policy.arguments), policy.name
+        assert all(a.units and (a.low is None or a.low <= a.default <= a.high) for a in policy.arguments), policy.name
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +59,7 @@ def test_subsidy_gap_moves_from_impact_to_long_run_at_the_convergence_speed(pape
     assert impact < gap.loc[2040] < gap.loc[2060] < PHI * np.log(2)
     residual = PHI * np.log(2) - gap
     rates = [-np.log(residual.loc[t + 10] / residual.loc[t]) / 10 for t in range(2050, 2190, 10)]
-    assert all(a < b for a, b in zip(rates, rates[1:]))
+    assert all(a < b for a, b in zip(rates, rates[1:], strict=False))
     assert rates[-1] == pytest.approx((1 - BETA) * (0.05 + 0.025 + PHI * (0.65 - 0.025)), rel=0.015)
 
 
@@ -105,9 +109,9 @@ def test_two_subsidies_add_and_are_recorded(cli, tmp_path):
     manifest = read_manifest(out)
     assert [p["size"] for p in manifest["policies"]] == [0.2, 0.3]
     series = manifest["policy_overrides"]["token price subsidy share"]
-    values = dict(zip(series["time"], series["value"]))
+    values = dict(zip(series["time"], series["value"], strict=False))
     assert values[2029.0] == 0 and values[2031.0] == pytest.approx(0.2) and values[2036.0] == pytest.approx(0.5)
-    frame = pd.read_csv(out / "timeseries.csv", index_col=0)
+    frame = pd.read_csv(out / "timeseries.csv", index_col=0)  # a parameter a policy moves is a variable
     assert frame["token price subsidy share"].loc[2036] == pytest.approx(0.5)
 
 
@@ -129,20 +133,23 @@ def test_bad_policy_input_exits_2_and_writes_nothing(cli, tmp_path, args, messag
     assert not out.exists()
 
 
+def test_an_unknown_rule_is_refused_when_the_lever_is_defined():
+    # A misspelled rule would otherwise drop the lever's effect silently.
+    with pytest.raises(BadInput, match="unknown rule 'mutliply'"):
+        Effect("public allocation share", "mutliply", lambda a, p, b: p)
+
+
 def test_conflicting_rules_are_refused(monkeypatch):
     # Two levers that set one parameter by different rules cannot be combined silently.
-    from sdlib import policy as policy_module
-    from sdlib.modelspec import load_spec
-    from sdlib.paths import DEFAULT_MODEL
-    from sdlib.simulate import model_controls
+    from sdlib.core import policy as policy_module
 
     adder = Policy("adder", "", "Seed test.", "test", standard_arguments("Dmnl", 0, 1, 0.1, ""),
                    [Effect("public allocation share", "add", lambda a, p, b: a["size"] * p)])
     setter = Policy("setter", "", "Seed test.", "test", standard_arguments("Dmnl", 0, 1, 0.1, ""),
                     [Effect("public allocation share", "refuse", lambda a, p, b: a["size"])])
     monkeypatch.setattr(policy_module, "available_policies", lambda: {"adder": adder, "setter": setter})
-    spec = load_spec(DEFAULT_MODEL)
-    controls = model_controls(DEFAULT_MODEL)
+    model = sdlib.Model.load()
+    spec, controls = model.spec, model.controls()
     with pytest.raises(BadInput, match="cannot be combined"):
         apply_policies(spec, [{"name": "adder"}, {"name": "setter"}], controls, {})
     with pytest.raises(BadInput, match="cannot be combined"):
@@ -158,6 +165,8 @@ def test_list_json_shows_policies_with_arguments(cli):
     subsidy = next(p for p in data["policies"] if p["name"] == "token-price-subsidy")
     size = next(a for a in subsidy["arguments"] if a["name"] == "size")
     assert (size["low"], size["high"]) == (0, 0.95) and subsidy["parameters"] == {"token price subsidy share": "add"}
+    start = next(a for a in subsidy["arguments"] if a["name"] == "start")
+    assert (start["low"], start["high"]) == (None, None)  # any year of the run
 
 
 def test_compare_writes_table_and_marks_differences(cli, tmp_path):
@@ -170,3 +179,17 @@ def test_compare_writes_table_and_marks_differences(cli, tmp_path):
     before = table[(table.indicator == "Output per developer") & (table.year == 2029) & (table.run == "paper-subsidy")]
     assert not bool(before.marked.iloc[0]) and before.relative_difference.iloc[0] == 0
     assert (out / "plots" / "output-per-developer.png").is_file() and (out / "comparison.md").is_file()
+    assert "relative to **paper**" in (out / "comparison.md").read_text()
+
+
+def test_compare_labels_a_folder_by_its_name(cli, tmp_path):
+    assert cli("run", "paper", "--no-plots", "--final-time", "2040", "--out", tmp_path / "mine")[0] == 0
+    data = sdlib.compare(["paper", str(tmp_path / "mine")], years=[2030], indicators=["Output per developer"])
+    assert list(data["run"].to_numpy()) == ["paper", "mine"]
+    np.testing.assert_allclose(data["relative_at"].sel(run="mine").to_numpy(), 0.0, atol=1e-12)
+
+
+def test_a_policy_may_start_in_any_year_of_the_run():
+    # Levers are not tied to 2024-2200: a run to 2300 takes a lever starting in 2250.
+    result = run("paper", final_time=2300, policies=[{"name": "token-price-subsidy", "start": 2250, "size": 0.5}])
+    assert result.frame["token price subsidy share"].loc[2251] == pytest.approx(0.5)

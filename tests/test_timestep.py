@@ -3,14 +3,17 @@
 import pytest
 from conftest import run
 
-from sdlib.plots import HEADLINE
+import sdlib
+
+HEADLINE = sdlib.Model.load().display.headline
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("scenario", ["baseline", "paper", "token-divide", "vibe-coding", "efficiency-engine-jones"])
 @pytest.mark.parametrize("final_time", [2100, 2200])
 def test_halving_time_step(scenario, final_time):
     coarse = run(scenario, final_time=final_time)
-    step = coarse.controls.time_step
+    step = coarse.time_step
     fine = run(scenario, final_time=final_time, time_step=step / 2)
     columns = [c for c in HEADLINE if c in coarse.frame.columns]
     last_coarse = coarse.frame[columns].iloc[-1]

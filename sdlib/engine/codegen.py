@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 import networkx as nx
 from pysd.translators.structures import abstract_expressions as ax
 
-from ..errors import ModelError, UnsupportedConstruct
-from ..modelspec import CONTROL_NAMES, ModelSpec
-from ..registry import constant_value
+from ..core.errors import ModelError, UnsupportedConstruct
+from ..core.registry import constant_value
+from ..core.spec import CONTROL_NAMES, ModelSpec
 from .expressions import Code, Stateful, Translator
 
 DIVERGENCE_BOUND = 1e300

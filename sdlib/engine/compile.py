@@ -7,21 +7,21 @@ pays for compilation.
 
 from __future__ import annotations
 
-import re
-
 import hashlib
 import importlib.util
+import re
 import sys
 import warnings
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ..errors import BadInput, UnknownName
-from ..modelspec import ModelSpec, name_key
-from ..paths import cache_dir
-from ..registry import constant_value
+from ..core.controls import Controls
+from ..core.errors import BadInput, UnknownName
+from ..core.paths import cache_dir
+from ..core.spec import ModelSpec, load_spec, name_key
 from . import functions
 from .codegen import generate
 from .expressions import Code, Translator
@@ -39,12 +39,12 @@ def _load_kernel(source: str):
         tmp.replace(path)
     name = f"tokenworld_kernel_{digest}"
     if name in sys.modules:
-        return sys.modules[name].kernel
+        return sys.modules[name].kernel, folder
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
-    return module.kernel
+    return module.kernel, folder
 
 
 class CompiledModel:
@@ -53,27 +53,23 @@ class CompiledModel:
     def __init__(self, spec: ModelSpec):
         self.spec = spec
         self.generated = generate(spec)
-        self.kernel = _load_kernel(self.generated.source)
+        self.kernel, self.folder = _load_kernel(self.generated.source)
         self._constant_index = {name_key(n): i for i, n in enumerate(self.generated.constants)}
         self._saved_index = {name_key(n): i for i, n in enumerate(self.generated.saved)}
         self.order = [spec.elements[k].name for k in self.generated.element_code]
 
-    # --- time grid -------------------------------------------------------------------------------
-    def controls(self, final_time=None, time_step=None, saveper=None) -> tuple[float, float, float, float]:
-        els = self.spec.elements
-        t0 = constant_value(els["initial time"].ast)
-        tf = float(final_time) if final_time is not None else constant_value(els["final time"].ast)
-        dt = float(time_step) if time_step is not None else constant_value(els["time step"].ast)
-        if saveper is None:
-            saveper = constant_value(els["saveper"].ast) if "saveper" in els else None
-            saveper = dt if saveper is None else saveper
-        return float(t0), float(tf), float(dt), max(float(saveper), float(dt))
+    @property
+    def compiled_on_disk(self) -> bool:
+        """Whether numba's cache already holds the machine code (else the first run compiles it)."""
+        return any((self.folder / "__pycache__").glob("*.nbi"))
 
     # --- running ---------------------------------------------------------------------------------
-    def run(self, params: dict | None = None, n: int | None = None, final_time=None, time_step=None,
-            saveper=None, return_columns=None) -> BatchResult:
+    def run(self, params: dict | None = None, n: int | None = None, controls: Controls | None = None,
+            return_columns=None) -> BatchResult:
+        """N runs on the time grid `controls` (default: the model's own)."""
         params = dict(params or {})
-        t0, tf, dt, sp = self.controls(final_time, time_step, saveper)
+        c = controls or Controls.of(self.spec)
+        t0, tf, dt, sp = c.initial_time, c.final_time, c.time_step, c.saveper
         n = n or max([np.size(v) for v in params.values() if isinstance(v, np.ndarray)] + [1])
         P = np.tile(np.asarray(self.generated.defaults, dtype=float), (n, 1))
         series = []
@@ -102,17 +98,14 @@ class CompiledModel:
             SY[q, : len(y)] = y
         columns = self._columns(return_columns)
         OUTIDX = np.array([self._saved_index[name_key(c)] for c in columns], dtype=np.int64)
-        n_steps = int(round((tf - t0) / dt))
-        save_every = max(1, int(round(sp / dt)))
-        n_save = n_steps // save_every + 1
-        OUT = np.full((n, len(columns), n_save), np.nan)
+        n_steps, save_every = c.n_steps, c.steps_per_save
+        OUT = np.full((n, len(columns), c.n_saved), np.nan)
         STATUS = np.zeros(n, dtype=np.int64)
         DIVAT = np.full(n, np.nan)
         with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
+            warnings.filterwarnings("ignore", category=RuntimeWarning)  # a diverging run's overflows
             self.kernel(P, SIDX, SX, SY, SL, t0, dt, tf, sp, n_steps, save_every, OUTIDX, OUT, STATUS, DIVAT)
-        time = np.round(t0 + np.arange(n_save) * save_every * dt, 10)
-        return BatchResult.build(time, columns, OUT, STATUS, DIVAT)
+        return BatchResult.build(c.saved_times(), columns, OUT, STATUS, DIVAT)
 
     def _columns(self, return_columns) -> list[str]:
         if return_columns is None:
@@ -126,7 +119,7 @@ class CompiledModel:
         return found
 
     # --- one equation, for the loop analysis -----------------------------------------------------
-    def equation(self, name: str, time_step: float | None = None):
+    def equation(self, name: str, controls: Controls | None = None):
         """A function (env, time, init=None) -> value of one element's equation (for a stock: its net flow).
 
         `env` maps Vensim names to arrays (or numbers); the function evaluates the element's own
@@ -154,7 +147,8 @@ class CompiledModel:
             if first.statefuls or first.lookups:
                 first.refuse("a stateful function inside INITIAL (for the loop analysis)", key)
             code.text = re.sub(rf"\b{stateful.out}\b", f"({initial})", code.text)
-        t0, _, dt, sp = self.controls(time_step=time_step)
+        c = controls or Controls.of(self.spec)
+        t0, dt, sp = c.initial_time, c.time_step, c.saveper
         namespace = {"np": np, "dt": dt, "t0": t0, "saveper": sp, "first": _first,
                      **{f: getattr(functions, f) for f in dir(functions) if f.startswith("v")}}
         for table in translator.lookups:
@@ -175,17 +169,12 @@ def _first(values):
 
 def compile_spec(spec: ModelSpec) -> CompiledModel:
     """Compile (or load from the cache) the batch kernel of a model."""
-    return _compiled(spec.path, spec.sha256, spec)
+    return _compiled(spec.path, spec.sha256)
 
 
-_CACHE: dict = {}
-
-
-def _compiled(path: Path, sha: str, spec: ModelSpec) -> CompiledModel:
-    key = (str(path), sha)
-    if key not in _CACHE:
-        _CACHE[key] = CompiledModel(spec)
-    return _CACHE[key]
+@lru_cache(maxsize=8)
+def _compiled(path: Path, sha: str) -> CompiledModel:
+    return CompiledModel(load_spec(path))
 
 
 __all__ = ["CompiledModel", "compile_spec"]

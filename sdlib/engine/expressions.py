@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 from pysd.translators.structures import abstract_expressions as ax
 
-from ..errors import UnsupportedConstruct
-from ..modelspec import ModelSpec, name_key
+from ..core.errors import UnsupportedConstruct
+from ..core.spec import ModelSpec, name_key
 
 CONTROL_VARIABLES = {"time": "t", "time step": "dt", "initial time": "t0", "final time": "tf", "saveper": "saveper"}
 
@@ -175,11 +175,11 @@ class Translator:
             self.refuse(f"the operator {node.operators}", owner)
         if node.operators[-1] == "^":  # PySD writes a**b**c: right-associative, as Python
             text = args[-1]
-            for op, arg in zip(reversed(node.operators), reversed(args[:-1])):
+            for op, arg in zip(reversed(node.operators), reversed(args[:-1]), strict=False):
                 text = f"({arg}**{text})"
             return text
         text = args[0]
-        for op, arg in zip(node.operators, args[1:]):
+        for op, arg in zip(node.operators, args[1:], strict=False):
             text = f"({text} {OPERATORS[op]} {arg})"
         return text
 
@@ -189,7 +189,7 @@ class Translator:
         if ops == [":not:"]:
             return f"(not {args[0]})" if dialect == "scalar" else f"np.logical_not({args[0]})"
         text = args[0]
-        for op, arg in zip(ops, args[1:]):
+        for op, arg in zip(ops, args[1:], strict=False):
             if op in (":and:", ":or:"):
                 if dialect == "scalar":
                     word = "and" if op == ":and:" else "or"

@@ -1,8 +1,9 @@
-"""What a batch run returns: saved values for N runs, with each run's status."""
+"""What an engine returns: saved values for N runs, with each run's status (the engines' raw form;
+`sdlib.Model.run` labels it as an xarray Dataset)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -16,9 +17,10 @@ class BatchResult:
     values: dict  # Vensim name -> (N, T) array
     status: np.ndarray  # (N,) "ok" | "diverged"
     diverged_at: np.ndarray  # (N,) first time a value left the finite range, nan if ok
+    culprits: list = field(default_factory=list)  # (N,) the variable whose equation failed, when one did
 
     @classmethod
-    def build(cls, time, columns, out, status, divat) -> "BatchResult":
+    def build(cls, time, columns, out, status, divat) -> BatchResult:
         """Mark a run diverged from its first saved row with a non-finite or huge value; blank what follows."""
         bad = ~np.isfinite(out) | (np.abs(out) > DIVERGENCE_BOUND)
         bad_rows = bad.any(axis=1)  # (N, T)

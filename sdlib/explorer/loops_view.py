@@ -11,11 +11,10 @@ import threading
 
 import numpy as np
 
-from ..errors import BadInput
-from ..graph import causal_graph
-from ..loops_cli import family_classifier, loop_families
-from ..ltm import dominance, loop_batches
-from ..modelspec import load_spec
+from ..analysis.graph import causal_graph
+from ..analysis.loops_report import family_classifier, loop_families
+from ..analysis.ltm import dominance, loop_batches
+from ..core.errors import BadInput
 
 POINTS = 40  # scored times per run
 
@@ -27,30 +26,28 @@ class LoopView:
 
     def _prepared(self, model):
         with self._lock:
-            if model not in self._models:
-                spec = load_spec(model)
-                graph = causal_graph(spec)
-                families = loop_families(spec)
+            if model.path not in self._models:
+                graph = causal_graph(model.spec)
+                families = loop_families(model.spec)
                 classify = family_classifier(families) if families else (lambda loop: "all loops")
                 batches = loop_batches(graph)
                 names = {loop.id: classify(loop) for batch, _ in batches("") for loop in batch}
-                self._models[model] = (graph, batches, names)
-            return self._models[model]
+                self._models[model.path] = (graph, batches, names)
+            return self._models[model.path]
 
-    def analyse(self, model, resolved) -> dict:
+    def analyse(self, resolved) -> dict:
         """Family shares and net scores of one run, and its most important single loops."""
-        from ..engine import compile_spec
-
+        model = resolved.model
         graph, batches, names = self._prepared(model)
         c = resolved.controls
-        compiled = compile_spec(load_spec(model))
-        stride = max(1, int(round((c.final_time - c.initial_time) / c.time_step / POINTS)))
-        try:
-            dom = dominance(graph, compiled, keep=3, params=resolved.params, final_time=c.final_time,
-                            time_step=c.time_step, stride=stride, batches=batches,
-                            group_of=lambda loop: names[loop.id])
-        except BadInput as exc:
-            raise BadInput(f"loop view: {exc}") from None
+        data = model.run(resolved.params, c.every_step(), columns=model.variables(constants=True), engine="batch",
+                         progress=False)
+        if data.attrs["status"] != "ok":
+            raise BadInput(f"loop view: the run diverged at {data.attrs['diverged_at']:g}; loop dominance needs a "
+                           f"finite run")
+        stride = max(1, int(round(c.n_steps / POINTS)))
+        dom = dominance(graph, model, data, keep=3, stride=stride, batches=batches,
+                        group_of=lambda loop: names[loop.id])
         ranked = sorted(dom.group_shares, key=lambda n: -float(np.mean(dom.group_shares[n])))
         return {
             "time": [float(t) for t in dom.time],

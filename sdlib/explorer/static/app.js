@@ -66,8 +66,7 @@ function buildLevers(meta) {
       el("div", { class: "title" }, lever.name),
       el("div", { class: "doc" }, `${lever.summary} (seed ${lever.seed})`));
     for (const arg of lever.arguments) {
-      const high = arg.name === "start" ? 2100 : arg.high;
-      card.append(sliderRow(arg.name, `lever-${lever.name}-${arg.name}`, arg.low, high, values[arg.name],
+      card.append(sliderRow(arg.name, `lever-${lever.name}-${arg.name}`, arg.low, arg.high, values[arg.name],
         arg.units, (v, t0) => { values[arg.name] = v; schedule(t0); }));
       card.append(el("div", { class: "units" }, `${arg.doc} [${arg.units}]`));
     }

@@ -1,0 +1,1 @@
+"""Analyses of a model and its runs: causal graph, polarity, loops, Loops That Matter, ensembles, comparisons."""

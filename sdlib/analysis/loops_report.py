@@ -1,0 +1,220 @@
+"""The feedback loops of a resolved run as one Dataset: count, polarity, names, families, dominance.
+
+Loops are named and grouped by `<model>-loops.toml` beside the model: `[[loop]]` entries name a
+loop by its variables; `[[family]]` entries group the thousands of loops that share a mechanism
+(a loop belongs to the first family whose `through` variables it all passes through).
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import time as clock
+import tomllib
+
+import numpy as np
+import xarray as xr
+
+from ..core.errors import BadInput, TokenworldError
+from .graph import causal_graph
+from .loops import Loop, canonical, iter_loops
+from .polarity import value_signs_from_run
+from .sketch import compare_with_sketch, read_sketch
+
+OTHER = "other loops"
+
+
+def loops_file(spec) -> dict:
+    path = spec.path.with_name(spec.path.stem + "-loops.toml")
+    if not path.is_file():
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise BadInput(f"{path.name}: not valid TOML ({exc})") from None
+
+
+def loop_names(spec) -> dict:
+    """Canonical cycle -> (name, description), for the loops named beside the model."""
+    return {canonical(list(entry["variables"])): (entry["name"], entry.get("description", ""))
+            for entry in loops_file(spec).get("loop", [])}
+
+
+def loop_families(spec) -> list[dict]:
+    """Families of loops kept beside the model, each checked against the model's names."""
+    families = loops_file(spec).get("family", [])
+    known = {el.name for el in spec.elements.values()}
+    for entry in families:
+        unknown = [v for v in entry.get("through", []) if v not in known]
+        if unknown or not entry.get("through") or not entry.get("name"):
+            raise BadInput(f"{spec.path.stem}-loops.toml: family '{entry.get('name', '?')}' needs a name and "
+                           f"'through' variables of the model (unknown: {unknown})")
+    return families
+
+
+def family_classifier(families: list[dict]):
+    """loop -> the name of its family, or 'other loops'."""
+    required = [(entry["name"], frozenset(entry["through"])) for entry in families]
+
+    def group_of(loop) -> str:
+        members = set(loop.variables)
+        for name, through in required:
+            if through <= members:
+                return name
+        return OTHER
+
+    return group_of
+
+
+def signed_graph(resolved, final_time=None):
+    """The causal graph with link polarities, the signs of values taken from a run of the model."""
+    model = resolved.model
+    engine = "batch" if model.supports_batch() else "pysd"
+    data = model.run(resolved.params, resolved.controls, engine=engine, progress=False)
+    frame = data.isel(run=0).to_dataframe()[list(data.data_vars)]
+    return causal_graph(model.spec, value_signs_from_run(frame)), engine
+
+
+def loop_report(resolved, max_loops: int = 20, dominance: bool = False, progress: bool = False) -> xr.Dataset:
+    """See `sdlib.loops`."""
+    started = clock.perf_counter()
+    model = resolved.model
+    spec = model.spec
+    graph, engine = signed_graph(resolved)
+    families = loop_families(spec)
+    group_of = family_classifier(families) if families else None
+    names = loop_names(spec)
+    dom = None
+    if dominance:
+        if engine != "batch":
+            raise BadInput(f"{spec.path.name}: loop dominance needs the batch engine, which cannot run this model")
+        from .ltm import dominance as compute_dominance
+
+        controls = resolved.controls
+        data = model.run(resolved.params, controls.every_step(), columns=model.variables(constants=True),
+                         engine="batch", progress=False)
+        if data.attrs["status"] != "ok":
+            raise BadInput(f"loops: the run diverged at {data.attrs['diverged_at']:g}; loop dominance needs a "
+                           f"finite run")
+        stride = max(1, int(round(controls.n_steps / 400)))  # about 400 scored times: plenty to see
+        dom = compute_dominance(graph, model, data, keep=max_loops, progress=progress, group_of=group_of,
+                                stride=stride)
+        listed, count, by_polarity, sizes = dom.loops, dom.count, dom.by_polarity, dom.group_sizes
+    else:
+        listed, count, by_polarity, sizes = shortest_loops(graph, max_loops, group_of)
+    views = read_sketch(spec.path)
+    candidates = listed
+    if views and count <= 20000 and not dominance:
+        candidates = [loop for loop in iter_loops(graph)]
+    sketch = (compare_with_sketch(graph, candidates, views) if views
+              else {"links": [], "loop_markers": [], "disagreements": []})
+    dataset = xr.Dataset(coords={"loop": [loop.id for loop in listed]})
+    dataset["polarity"] = ("loop", np.array([loop.polarity for loop in listed], dtype=str))
+    dataset["length"] = ("loop", np.array([len(loop.variables) for loop in listed], dtype=np.int64))
+    dataset["variables"] = ("loop", np.array([" -> ".join(loop.variables) for loop in listed], dtype=str))
+    dataset["name"] = ("loop", np.array([names.get(loop.variables, ("", ""))[0] for loop in listed], dtype=str))
+    dataset["family"] = ("loop", np.array([group_of(loop) if group_of else "" for loop in listed], dtype=str))
+    if dom is not None:
+        dataset["importance"] = ("loop", np.array([dom.importance[loop.id] for loop in listed], dtype=float),
+                                 {"doc": "mean absolute relative loop score over the run"})
+        dataset = dataset.assign_coords(time=("time", dom.time, {"units": spec["time step"].units}))
+        scores = np.array([dom.scores[loop.id] for loop in listed]).reshape(len(listed), len(dom.time))
+        dataset["score"] = (("loop", "time"), scores, {"doc": "relative loop score (Loops That Matter); "
+                                                       "balancing loops negative, |scores| of all loops sum to 1"})
+        if dom.groups:
+            ranked = [*[f["name"] for f in families], OTHER]
+            dataset = dataset.assign_coords(family_name=("family_name", ranked))
+            dataset["family_share"] = (("family_name", "time"),
+                                       np.array([dom.group_shares.get(f, np.zeros(len(dom.time))) for f in ranked]),
+                                       {"doc": "summed |relative loop score| of the family's loops: shares sum to 1"})
+            dataset["family_score"] = (("family_name", "time"),
+                                       np.array([dom.groups.get(f, np.zeros(len(dom.time))) for f in ranked]),
+                                       {"doc": "summed signed relative loop score (balancing < 0)"})
+    dataset.attrs.update({
+        "model": spec.path.name, "model_file": str(spec.path), "target": resolved.scenario.name,
+        "count": int(count), "by_polarity": json.dumps(by_polarity),
+        "variables_in_graph": graph.number_of_nodes(), "links": graph.number_of_edges(),
+        "families": json.dumps([{"name": f["name"], "description": f.get("description", ""),
+                                 "loops": int(sizes.get(f["name"], 0))} for f in families]
+                               + ([{"name": OTHER, "description": "", "loops": int(sizes.get(OTHER, 0))}]
+                                  if families else [])),
+        "descriptions": json.dumps({loop.id: names[loop.variables][1] for loop in listed if loop.variables in names}),
+        "order": "importance (Loops That Matter)" if dominance else "shortest first",
+        "sketch": json.dumps(sketch), "engine": engine,
+        "link_polarities": json.dumps({f"{a} -> {b}": graph.edges[a, b]["polarity"]
+                                       for loop in listed for a, b in loop.links}),
+        "seconds": round(clock.perf_counter() - started, 2),
+    })
+    return dataset
+
+
+def shortest_loops(graph, keep: int, group_of=None) -> tuple[list[Loop], int, dict, dict]:
+    """Every loop counted (streamed), the `keep` shortest kept, and how many each family holds."""
+    heap: list = []
+    count = 0
+    by_polarity = {"reinforcing": 0, "balancing": 0, "undetermined": 0}
+    sizes: dict = {}
+    for n, loop in enumerate(iter_loops(graph)):
+        count += 1
+        by_polarity[loop.polarity] += 1
+        if group_of is not None:
+            family = group_of(loop)
+            sizes[family] = sizes.get(family, 0) + 1
+        item = (-len(loop.variables), -n, loop)
+        if len(heap) < keep:
+            heapq.heappush(heap, item)
+        elif item[:2] > heap[0][:2]:
+            heapq.heapreplace(heap, item)
+    listed = [loop for _, _, loop in sorted(heap, key=lambda item: (-item[0], -item[1]))]
+    return listed, count, by_polarity, sizes
+
+
+def loops_from(dataset: xr.Dataset) -> list[Loop]:
+    """The listed loops of a loops Dataset as `Loop` objects (for diagrams)."""
+    return [Loop(id=str(i), variables=tuple(str(v).split(" -> ")), polarity=str(p))
+            for i, v, p in zip(dataset["loop"].to_numpy(), dataset["variables"].to_numpy(),
+                               dataset["polarity"].to_numpy(), strict=False)]
+
+
+__all__ = ["OTHER", "TokenworldError", "family_classifier", "loop_families", "loop_names", "loop_report",
+           "loops_from", "shortest_loops"]
+
+
+def as_json(dataset: xr.Dataset, points: int = 200) -> dict:
+    """The loops Dataset as the JSON `tokenworld loops --json` writes (series cut to about `points`)."""
+    attrs = dataset.attrs
+    descriptions = json.loads(attrs["descriptions"])
+    loops = []
+    for i, loop_id in enumerate(dataset["loop"].to_numpy()):
+        entry = {"id": str(loop_id), "polarity": str(dataset["polarity"][i].item()),
+                 "variables": str(dataset["variables"][i].item()).split(" -> "),
+                 "length": int(dataset["length"][i])}
+        for key in ("name", "family"):
+            if str(dataset[key][i].item()):
+                entry[key] = str(dataset[key][i].item())
+        if entry.get("name"):
+            entry["description"] = descriptions.get(str(loop_id), "")
+        if "importance" in dataset:
+            entry["importance"] = float(dataset["importance"][i])
+        loops.append(entry)
+    result = {"model": attrs["model"], "target": attrs["target"], "count": attrs["count"],
+              "by_polarity": json.loads(attrs["by_polarity"]), "variables": attrs["variables_in_graph"],
+              "links": attrs["links"], "order": attrs["order"], "loops": loops, "listed": len(loops),
+              "sketch": json.loads(attrs["sketch"]), "seconds": attrs["seconds"]}
+    families = json.loads(attrs["families"])
+    if families:
+        result["families"] = families
+    if "score" in dataset:
+        time = dataset["time"].to_numpy()
+        step = max(1, int(round(len(time) / points)))
+        keep = slice(step - 1, None, step)
+        result["dominance"] = {"time": [float(t) for t in time[keep]],
+                               "scores": {str(k): [float(v) for v in dataset["score"].sel(loop=k).to_numpy()[keep]]
+                                          for k in dataset["loop"].to_numpy()}}
+        if "family_share" in dataset:
+            names = [str(f) for f in dataset["family_name"].to_numpy()]
+            result["dominance"]["families"] = {f: [float(v) for v in dataset["family_score"].sel(family_name=f)
+                                                   .to_numpy()[keep]] for f in names}
+            result["dominance"]["family_shares"] = {f: [float(v) for v in dataset["family_share"]
+                                                        .sel(family_name=f).to_numpy()[keep]] for f in names}
+    return result

@@ -1,0 +1,341 @@
+"""Tokenworld's public API: what the command line, the explorer, the docs builders and the
+benches all call. Each function returns one labelled result, an xarray Dataset.
+
+>>> import sdlib
+>>> ds = sdlib.run("baseline", set={"capital share": 0.3})                 # doctest: +SKIP
+>>> ds["Output per developer"].sel(time=2050).item()                     # doctest: +SKIP
+>>> ds.attrs["status"], ds["Token price"].attrs["units"]                  # doctest: +SKIP
+('ok', '$/Mtoken')
+
+A scenario is a name from `runs/`, a scenario `.toml` file, or a Vensim `.mdl` file (run with its
+own defaults). Values are checked before anything runs; bad input raises `BadInput` naming the
+file, key or argument at fault, and a folder (`out=`) is written whole or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+import time as clock
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import xarray as xr
+
+from .core.controls import Controls
+from .core.errors import BadInput
+from .core.paths import display_path
+from .core.policy import apply_policies, available_policies
+from .core.rundir import atomic_dir, check_target, provenance, write_json, write_results
+from .core.scenario import Scenario, ad_hoc_scenario, load_scenario, scenario_files
+from .model import Model
+
+
+@dataclass
+class Resolved:
+    """A scenario with the caller's changes, checked against the model: ready to run."""
+
+    model: Model
+    scenario: Scenario
+    controls: Controls
+    overrides: dict  # Vensim name -> number, from the scenario and `set`
+    policies: list[dict]  # every policy with all its arguments
+    policy_overrides: dict = field(default_factory=dict)  # Vensim name -> pandas.Series over time
+
+    @property
+    def params(self) -> dict:
+        """What an engine receives: policies' time series win over the numbers they build on."""
+        return {**self.overrides, **self.policy_overrides}
+
+    def parameters(self) -> dict:
+        """Every constant of the model with the value this run uses (a time series as a note)."""
+        values: dict[str, float | str | None] = {p.name: p.value for p in self.model.parameters.values()}
+        values.update(self.overrides)
+        for name in self.policy_overrides:
+            values[name] = "time series (see policy_overrides)"
+        return values
+
+
+def as_scenario(scenario: str | Path | Scenario) -> Scenario:
+    """A scenario name, scenario file or `.mdl` file as a Scenario."""
+    if isinstance(scenario, Scenario):
+        return scenario
+    text = str(scenario)
+    if text.lower().endswith(".mdl"):
+        path = Path(text)
+        if not path.is_file():
+            raise BadInput(f"{text}: model file not found (expected a Vensim .mdl file)", "scenario")
+        return ad_hoc_scenario(path)
+    return load_scenario(text)
+
+
+def resolve(scenario: str | Path | Scenario = "baseline", *, set: dict | None = None,
+            policies: list[dict] | None = None, final_time=None, time_step=None) -> Resolved:
+    """Check a scenario with the caller's changes against its model; nothing runs."""
+    scenario = as_scenario(scenario)
+    model = Model.load(scenario.model)
+    sources = {k: v for k, v in scenario.origins.items()}
+    if final_time is not None:
+        sources.pop("final_time", None)
+    if time_step is not None:
+        sources.pop("time_step", None)
+    controls = model.controls(final_time if final_time is not None else scenario.final_time,
+                              time_step if time_step is not None else scenario.time_step, sources=sources)
+    overrides = model.check(scenario.overrides, source=scenario.label)
+    overrides.update(model.check(dict(set or {}), source="set"))
+    requested = scenario.policies + [dict(p) for p in (policies or [])]
+    resolved, series = apply_policies(model.spec, requested, controls, overrides) if requested else ([], {})
+    return Resolved(model, scenario, controls, overrides, resolved, series)
+
+
+def run(scenario: str | Path | Scenario = "baseline", *, set: dict | None = None, policies: list[dict] | None = None,
+        final_time=None, time_step=None, engine: str = "pysd", columns: list[str] | None = None,
+        out: str | Path | None = None, plots: bool = True, progress: bool | None = None,
+        command: str | None = None) -> xr.Dataset:
+    """Run a scenario once; returns a Dataset (`run` x `time`, one run) with units and provenance.
+
+    Parameters
+    ----------
+    scenario : str, Path or Scenario
+        A name from `runs/` (`sdlib.scenarios()`), a scenario `.toml` file or a `.mdl` file.
+    set : dict, optional
+        Parameter values by Vensim name (case-insensitive), checked against their ranges.
+    policies : list of dict, optional
+        Levers, e.g. `[{"name": "token-price-subsidy", "start": 2026, "size": 0.3}]`.
+    final_time, time_step : float, optional
+        Change the time grid (default: the scenario's, else the model's).
+    engine : {"pysd", "batch"}
+        PySD, or the batch engine (the same numbers, compiled with numba).
+    columns : list of str, optional
+        The variables to keep (default: every time-varying variable).
+    out : str or Path, optional
+        Also write a run folder there (results.nc, timeseries.csv, units.csv, manifest.json,
+        plots/ unless `plots=False`); `ds.attrs["folder"]` then says where.
+    """
+    resolved = resolve(scenario, set=set, policies=policies, final_time=final_time, time_step=time_step)
+    target = check_target(Path(out)) if out is not None else None
+    started = clock.perf_counter()
+    dataset = resolved.model.run(resolved.params, resolved.controls, columns=columns, engine=engine,
+                                 progress=progress)
+    seconds = clock.perf_counter() - started
+    dataset.attrs.update(_run_attrs(resolved, seconds, command))
+    if target is not None:
+        save_run(dataset, resolved, target, plots=plots)
+    return dataset
+
+
+def _run_attrs(resolved: Resolved, seconds: float, command: str | None) -> dict:
+    scenario = resolved.scenario
+    info = provenance()
+    if command:
+        info["command"] = command
+    attrs = {
+        "scenario": scenario.name,
+        "description": scenario.description,
+        "scenario_file": display_path(scenario.source) if scenario.source else "",
+        "extends": json.dumps(scenario.chain),
+        "overrides": json.dumps(resolved.overrides),
+        "policies": json.dumps(resolved.policies),
+        "seconds": round(seconds, 3),
+        "created": info["created"],
+        "versions": json.dumps(info["versions"]),
+    }
+    for key in ("command", "git_commit"):
+        if info.get(key):
+            attrs[key] = info[key]
+    return attrs
+
+
+def save_run(dataset: xr.Dataset, resolved: Resolved, target: Path, plots: bool = True) -> Path:
+    """Write a run folder atomically (see `sdlib.core.rundir`); returns it."""
+    with atomic_dir(target) as tmp:
+        write_results(dataset, tmp)
+        write_json(manifest(dataset, resolved), tmp / "manifest.json")
+        if plots:
+            from .plots.run import plot_run
+
+            plot_run(dataset, resolved.model.display, tmp / "plots")
+    dataset.attrs["folder"] = str(target)
+    return target
+
+
+def manifest(dataset: xr.Dataset, resolved: Resolved) -> dict:
+    attrs = dataset.attrs
+    data = {
+        "scenario": attrs["scenario"],
+        "description": attrs["description"],
+        "scenario_file": attrs["scenario_file"] or None,
+        "extends": json.loads(attrs["extends"]),
+        "status": attrs["status"],
+        "engine": attrs["engine"],
+        **resolved.controls.as_dict(),
+        "saved_rows": int(dataset.sizes["time"]),
+        "overrides": resolved.overrides,
+        "policies": resolved.policies,
+        "policy_overrides": {k: {"time": [float(t) for t in v.index], "value": [float(x) for x in v.to_numpy()]}
+                             for k, v in resolved.policy_overrides.items()},
+        "parameters": resolved.parameters(),
+        "model_file": attrs["model_file"],
+        "model_sha256": attrs["model_sha256"],
+        "seconds": attrs["seconds"],
+        "created": attrs["created"],
+        "command": attrs.get("command"),
+        "versions": json.loads(attrs["versions"]),
+    }
+    if attrs.get("git_commit"):
+        data["git_commit"] = attrs["git_commit"]
+    if attrs["status"] == "diverged":
+        data["diverged_at"] = attrs["diverged_at"]
+        if attrs.get("diverged_variable"):
+            data["diverged_variable"] = attrs["diverged_variable"]
+    return data
+
+
+# --- catalogue -------------------------------------------------------------------------------------
+def scenarios() -> dict[str, Scenario]:
+    """Every scenario in `runs/`, by name."""
+    return {name: load_scenario(name) for name in scenario_files()}
+
+
+def policies() -> dict:
+    """Every policy lever, by name (see `sdlib.core.policy.Policy`)."""
+    return available_policies()
+
+
+# --- ensembles -------------------------------------------------------------------------------------
+def ensemble(scenario: str | Path | Scenario = "baseline", *, vary: list, n: int, method: str = "lhs",
+             outcomes: list[str] | None = None, seed: int = 0, set: dict | None = None,
+             policies: list[dict] | None = None, final_time=None, time_step=None, at: float | None = None,
+             scheduler: str = "local", address: str | None = None, chunk: int = 2000,
+             out: str | Path | None = None, plots: bool = True, progress: bool | None = None) -> xr.Dataset:
+    """Sample uncertain parameters (and lever arguments), run them all on the batch engine, analyse.
+
+    Parameters
+    ----------
+    vary : list of Uncertainty or str
+        What to vary: `Uncertainty(name, low, high)`, or strings "NAME=LO:HI", or "NAME" alone for
+        an uncertainty the model declares (`<model>-display.toml`). A lever argument is written
+        "POLICY.ARGUMENT", e.g. "token-price-subsidy.size=0:0.5".
+    n : int
+        Runs (mc, lhs), base samples (sobol: a power of two, n(D+2) runs) or trajectories
+        (morris: n(D+1) runs).
+    method : {"mc", "lhs", "sobol", "morris"}
+    outcomes : list of str, optional
+        Variables to keep (default: the model's declared outcomes).
+    at : float, optional
+        Year of the sensitivity analysis (default: the final time).
+
+    Returns
+    -------
+    Dataset with one variable per outcome (`run` x `time`), each varied value as a run
+    coordinate (its name with underscores; the Vensim name in its `vensim_name` attribute),
+    `status` and `diverged_at` per run, and for sobol and morris the indices at `at`
+    (`S1`, `ST`, ... or `mu_star`, `sigma`, ..., dims `outcome` x `parameter`).
+    """
+    from .analysis import ensemble as ens
+
+    resolved = resolve(scenario, set=set, policies=policies, final_time=final_time, time_step=time_step)
+    model = resolved.model
+    uncertainties = ens.parse_vary(vary, model)
+    outcomes = [model.spec[name].name for name in (outcomes or model.display.outcomes or model.variables()[:5])]
+    moved = {u.name for u in uncertainties if not u.is_lever}
+    clash = sorted(moved & {*resolved.policy_overrides})  # (`set` here is the argument)
+    if clash:
+        raise BadInput(f"vary: {', '.join(clash)} is also moved by a policy; vary it or let the policy set it", "vary")
+    controls = resolved.controls
+    year = controls.final_time if at is None else float(at)
+    if not controls.initial_time <= year <= controls.final_time:
+        raise BadInput(f"at: {year:g} is outside the run {controls.initial_time:g}-{controls.final_time:g}", "at")
+    samples = ens.sample(uncertainties, method, n, seed)
+    target = check_target(Path(out)) if out is not None else None
+    model.compiled(progress=progress is not False)
+    started = clock.perf_counter()
+    dataset = ens.run_samples(resolved, uncertainties, samples, outcomes, chunk, scheduler, address, progress)
+    seconds = clock.perf_counter() - started
+    dataset = ens.with_indices(dataset, uncertainties, method, samples, outcomes, year)
+    dataset.attrs.update({
+        "scenario": resolved.scenario.name, "method": method, "n": n, "seed": seed, "analysis_year": year,
+        "scheduler": scheduler, "seconds": round(seconds, 3), "overrides": json.dumps(resolved.overrides),
+        "policies": json.dumps(resolved.policies), "model_file": display_path(model.path),
+        "model_sha256": model.spec.sha256, **controls.as_dict(),
+        "varied": json.dumps([{"name": u.name, "low": u.low, "high": u.high} for u in uncertainties]),
+    })
+    if target is not None:
+        from .analysis.ensemble import save_ensemble
+
+        save_ensemble(dataset, target, plots=plots)
+        dataset.attrs["folder"] = str(target)
+    return dataset
+
+
+# --- loops -----------------------------------------------------------------------------------------
+def loops(target: str | Path | Scenario = "baseline", *, max_loops: int = 20, dominance: bool = False,
+          final_time=None, set: dict | None = None, policies: list[dict] | None = None,
+          progress: bool = False) -> xr.Dataset:
+    """The feedback loops of a model or scenario: every loop counted, the listed ones described.
+
+    Returns a Dataset with dimension `loop` (the `max_loops` shortest loops, or with `dominance`
+    the most important ones by Loops That Matter) with each loop's `polarity`, `length`,
+    `variables` (joined by " -> "), `name` and `family` (from `<model>-loops.toml`); with
+    `dominance`, `score` (loop x time) and the families' `family_share` and `family_score`
+    (family x time). `attrs` hold the exact `count`, `by_polarity`, the graph's size and where
+    the sketch disagrees with the equations (`sketch`, JSON).
+    """
+    from .analysis.loops_report import loop_report
+
+    if max_loops < 1:
+        raise BadInput(f"max_loops: {max_loops} is not positive (expected a number of loops to list)", "max_loops")
+    resolved = resolve(target, set=set, policies=policies, final_time=final_time)
+    return loop_report(resolved, max_loops=max_loops, dominance=dominance, progress=progress)
+
+
+# --- comparisons -----------------------------------------------------------------------------------
+def compare(runs: list, *, indicators: list[str] | None = None, years=(2030, 2050, 2100), threshold: float = 0.05,
+            out: str | Path | None = None, plots: bool = True) -> xr.Dataset:
+    """Runs side by side: the first is the reference, the others' differences from it marked.
+
+    Each item is a run folder, a scenario (run now) or a Dataset from `run`. Returns a Dataset
+    with dimensions `run` (labelled) x `time` for each indicator, its `relative_difference`
+    from the reference, and the table at `years` (`value_at`, `relative_at`, `marked`).
+    """
+    from .analysis.compare import compare_runs, save_comparison
+
+    target = check_target(Path(out)) if out is not None else None
+    items = [_compared(item) for item in runs]
+    names: list[str] = list(indicators or [])
+    if not names:
+        common = set.intersection(*({str(v) for v in data.data_vars} for _, _, data in items)) if items else set()
+        names = [n for n in Model.load().display.headline if n in common] or sorted(common)[:24]
+    dataset = compare_runs(items, names, [float(y) for y in years], threshold)
+    if target is not None:
+        save_comparison(dataset, target, plots=plots)
+        dataset.attrs["folder"] = str(target)
+    return dataset
+
+
+def _compared(item) -> tuple[str, str, xr.Dataset]:
+    """(label, source, Dataset) of a run folder, a Dataset or a scenario run now."""
+    if isinstance(item, xr.Dataset):
+        return str(item.attrs.get("scenario", "run")), "dataset", item
+    path = Path(str(item))
+    if path.is_dir():
+        return path.name, str(path), open_run(path)
+    return path.stem if path.suffix else str(item), f"scenario {item}", run(item)
+
+
+def open_run(folder: str | Path) -> xr.Dataset:
+    """A run folder's results as a Dataset (results.nc; timeseries.csv for folders written before it)."""
+    from .core.rundir import read_run
+
+    return read_run(Path(folder))
+
+
+def frame(dataset: xr.Dataset, run: int = 0) -> pd.DataFrame:
+    """One run of a Dataset as a pandas table (index time, one column per variable)."""
+    from .core.rundir import timeseries_frame
+
+    return timeseries_frame(dataset, run)
+
+
+__all__ = ["Resolved", "as_scenario", "compare", "ensemble", "frame", "loops", "open_run", "policies", "resolve",
+           "run", "save_run", "scenarios"]

@@ -1,0 +1,106 @@
+"""The `tokenworld` command: one subcommand per library function (DESIGN.md section 8).
+
+Each subcommand is a small module (`sdlib/cli/NAME.py`) with `add_arguments(parser)` and
+`main(args) -> exit code`: it parses, calls the public API (`sdlib.api`) and prints. The table
+below is static, and a subcommand's module is imported only when it is used, so `tokenworld
+--help` answers at once.
+
+Exit codes: 0 ok; 2 bad input (one line on stderr naming the culprit, nothing written);
+3 diverged (the run folder holds what was computed, status "diverged").
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+# name -> (module, one-line help). `check` and `calibrate` (DESIGN.md section 8) join here when
+# the model's checks and calibration data land, each as its own module.
+COMMANDS = {
+    "run": ("sdlib.cli.run", "run a scenario from runs/ (or a scenario .toml file)"),
+    "simulate": ("sdlib.cli.simulate", "run any Vensim .mdl model with its own defaults"),
+    "list": ("sdlib.cli.listing", "scenarios, policies and parameters (value, units, range)"),
+    "compare": ("sdlib.cli.compare", "compare runs or scenarios side by side"),
+    "ensemble": ("sdlib.cli.ensemble", "Monte Carlo, Latin hypercube, Sobol or Morris ensembles (batch engine)"),
+    "loops": ("sdlib.cli.loops", "feedback loops: polarity, families, dominance (Loops That Matter), diagrams"),
+    "serve": ("sdlib.cli.serve", "the policy explorer in a browser (a local web server)"),
+}
+
+# Library argument -> the flag that sets it, so that errors speak the command line's words.
+FLAGS = {
+    "set": "--set", "policies": "--policy", "final_time": "--final-time", "time_step": "--time-step",
+    "engine": "--engine", "out": "--out", "vary": "--vary", "n": "--n", "method": "--method",
+    "outcomes": "--outcome", "at": "--at", "scheduler": "--scheduler", "max_loops": "--max-loops",
+    "threshold": "--threshold", "indicators": "--indicator", "years": "--years", "runs": "compare",
+}
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and exit code 2."""
+
+    def error(self, message):
+        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        sys.exit(2)
+
+
+def version() -> str:
+    from sdlib import __version__
+
+    return __version__
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; only `command`'s module is imported to add its arguments."""
+    parser = OneLineParser(prog="tokenworld", description="Tokenworld: the AI token economy as a system-dynamics "
+                           "model (Vensim .mdl run by PySD), with scenarios, policy levers, loops and ensembles.",
+                           epilog="`tokenworld COMMAND --help` describes a command. Docs: README.md")
+    parser.add_argument("--version", action="version", version=f"tokenworld {version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
+    for name, (module, text) in COMMANDS.items():
+        p = sub.add_parser(name, help=text, description=text)
+        if name == command:
+            mod = importlib.import_module(module)
+            mod.add_arguments(p)
+            p.set_defaults(func=mod.main)
+    return parser
+
+
+def flag_words(exc: Exception) -> str:
+    """The message of a library error, its argument named by the flag that sets it."""
+    text = str(exc)
+    argument = getattr(exc, "argument", None)
+    if argument and argument in FLAGS and text.startswith(argument):
+        text = FLAGS[argument] + text[len(argument):]
+    return text
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    os.environ.setdefault("MPLBACKEND", "Agg")  # the command line draws to files, never to a screen
+    command = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(command if command in COMMANDS else None)
+    if not argv:
+        parser.print_help()
+        return 0
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    from sdlib.core.errors import TokenworldError
+
+    try:
+        return args.func(args)
+    except TokenworldError as exc:
+        sys.stderr.write(f"tokenworld: error: {flag_words(exc)}\n")
+        return exc.exit_code
+    except BrokenPipeError:  # output piped into e.g. `head`
+        return 0
+    except KeyboardInterrupt:
+        sys.stderr.write("tokenworld: interrupted\n")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

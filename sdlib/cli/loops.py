@@ -1,0 +1,99 @@
+"""`tokenworld loops MODEL.mdl|SCENARIO`: the feedback loops, their polarity, families and dominance.
+
+    tokenworld loops models/tokenworld.mdl --json loops.json --max-loops 50
+    tokenworld loops baseline --dominance --plot loops/ --json loops.json
+
+The JSON holds `count` (every elementary loop, exact), `loops` (the `--max-loops` shortest, or with
+`--dominance` the most important ones), `by_polarity`, `families` (how many loops each family of
+`<model>-loops.toml` holds), `sketch` (where the drawing disagrees with the equations) and, with
+`--dominance`, `dominance: {time, scores: {loop id: [...]}, family_shares: {...}}`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+
+def add_arguments(p) -> None:
+    p.add_argument("target", help="a Vensim .mdl file or a scenario name")
+    p.add_argument("--json", metavar="FILE", help="write the loops as JSON")
+    p.add_argument("--dominance", action="store_true",
+                   help="rank loops by their dominance over time (Loops That Matter; needs the batch engine)")
+    p.add_argument("--max-loops", type=int, default=20, metavar="N",
+                   help="loops to list: the N shortest, or with --dominance the N most important (default 20); "
+                        "the count is always exact")
+    p.add_argument("--plot", metavar="DIR", help="write causal loop and stock-and-flow diagrams (and dominance)")
+    p.add_argument("--final-time", type=float, default=None, help="end of the run used for signs and dominance")
+
+
+def main(args) -> int:
+    import sdlib
+    from sdlib.analysis.loops_report import as_json
+
+    data = sdlib.loops(args.target, max_loops=args.max_loops, dominance=args.dominance, final_time=args.final_time,
+                       progress=sys.stderr.isatty())
+    result = as_json(data)
+    if args.plot:
+        write_plots(Path(args.plot), data)
+    if args.json:
+        path = Path(args.json)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(result, indent=1), encoding="utf-8")
+        tmp.replace(path)
+    polarity = result["by_polarity"]
+    print(f"{result['model']}: {result['count']} feedback loops ({polarity['reinforcing']} reinforcing, "
+          f"{polarity['balancing']} balancing, {polarity['undetermined']} undetermined: a link's sign changes "
+          f"with the values) among {result['variables']} variables, in {result['seconds']} s")
+    for family in result.get("families", []):
+        print(f"  family {family['name']}: {family['loops']} loops")
+    print(f"{result['listed']} loops, {result['order']}:")
+    for entry in result["loops"]:
+        label = " ".join(f"[{entry[k]}]" for k in ("name", "family") if k in entry)
+        score = f" importance {entry['importance']:.3f}" if "importance" in entry else ""
+        print(f"  {entry['id']} {label} {entry['polarity']}{score}: {' -> '.join(entry['variables'])}".replace("  ", " ")
+              .replace(" L", "  L", 1))
+    disagreements = result["sketch"]["disagreements"]
+    if disagreements:
+        print(f"{len(disagreements)} places where the sketch disagrees with the equations:")
+        for d in disagreements:
+            where = f"{d['source']} -> {d['target']}" if "source" in d else f"loop marker at ({d['x']:g}, {d['y']:g})"
+            print(f"  {where}: drawn {d['drawn']}, equations say {d['computed']}")
+    return 0
+
+
+def write_plots(folder: Path, data) -> None:
+    from sdlib.analysis.graph import causal_graph
+    from sdlib.analysis.loops_report import loops_from
+    from sdlib.analysis.sketch import read_sketch
+    from sdlib.core.spec import load_spec
+    from sdlib.plots.loops import causal_loop_diagram, dominance_figure, family_dominance_figure, stock_and_flow_diagram
+
+    folder.mkdir(parents=True, exist_ok=True)
+    spec = load_spec(data.attrs["model_file"])
+    graph = causal_graph(spec)
+    loops = loops_from(data)
+    polarities = {loop.id: loop.polarity for loop in loops}
+    for link, sign in json.loads(data.attrs["link_polarities"]).items():  # as found with the run's signs
+        a, b = link.split(" -> ")
+        graph.edges[a, b]["polarity"] = sign
+    labels = {str(i): str(n) for i, n in zip(data["loop"].to_numpy(), data["name"].to_numpy(), strict=False) if str(n)}
+    for loop in loops[:6]:
+        title = f"{labels.get(loop.id, loop.id)}: a {polarities[loop.id]} loop of {len(loop.variables)} variables"
+        causal_loop_diagram(graph, [loop], title, labels).savefig(folder / f"cld-{loop.id}.png", dpi=100,
+                                                                  bbox_inches="tight")
+    for view in read_sketch(spec.path):
+        stock_and_flow_diagram(view, graph).savefig(folder / f"sfd-{_slug(view.name)}.png", dpi=90)
+    if "score" in data:
+        dominance_figure(data, labels, f"Loop dominance — {data.attrs['target']}").savefig(
+            folder / "dominance.png", dpi=100, bbox_inches="tight")
+        if "family_share" in data:
+            family_dominance_figure(data, f"Loop dominance by family — {data.attrs['target']}").savefig(
+                folder / "dominance-families.png", dpi=100, bbox_inches="tight")
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "view"

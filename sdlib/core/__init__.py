@@ -1,0 +1,1 @@
+"""The core layer: model spec, parameters, time grid, scenarios, policies, display choices, run folders, errors."""

@@ -1,0 +1,1 @@
+"""Figures of runs, ensembles, loops and comparisons (matplotlib Figure objects, never pyplot)."""

@@ -1,0 +1,1 @@
+"""Developer tools: laying out the .mdl sketch."""

@@ -17,7 +17,7 @@ def comparison_figure(dataset: xr.Dataset, indicator: str) -> Figure:
     time = dataset["time"].to_numpy()
     fig = Figure(figsize=(8, 6.2))
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
-    fig.subplots_adjust(left=0.13, right=0.97, top=0.92, bottom=0.09, hspace=0.08)
+    fig.subplots_adjust(left=0.13, right=0.97, top=0.93, bottom=0.09, hspace=0.14)
     values = data["value"].to_numpy()
     for r, label in enumerate(labels):
         top.plot(time, values[r], lw=2, label=label + (" (reference)" if r == 0 else ""))
@@ -45,6 +45,6 @@ def comparison_figure(dataset: xr.Dataset, indicator: str) -> Figure:
     bottom.set_ylabel(f"% difference from\n{reference}")
     bottom.set_xlabel("Year")
     bottom.grid(True, alpha=0.3)
-    bottom.text(0.01, 0.97, f"red: more than {threshold:g}% from {reference} at a compared year",
-                transform=bottom.transAxes, fontsize=7.5, color="red", va="top")
+    bottom.set_title(f"circled in red: more than {threshold:g}% from {reference} at a compared year",
+                     fontsize=8, loc="left", color="red")
     return fig

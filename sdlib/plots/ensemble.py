@@ -21,7 +21,7 @@ def fan_chart(dataset: xr.Dataset, outcome: str) -> Figure:
         bands = np.nanpercentile(values, [5, 25, 50, 75, 95], axis=0)
     fig = Figure(figsize=(7.5, 4.8))
     ax = fig.subplots()
-    fig.subplots_adjust(left=0.13, right=0.97, top=0.8, bottom=0.12)
+    fig.subplots_adjust(left=0.13, right=0.97, top=0.83, bottom=0.12)
     ax.fill_between(time, bands[0], bands[4], alpha=0.2, color="tab:blue", label="5-95%")
     ax.fill_between(time, bands[1], bands[3], alpha=0.4, color="tab:blue", label="25-75%")
     ax.plot(time, bands[2], color="tab:blue", lw=2, label="median")
@@ -31,12 +31,12 @@ def fan_chart(dataset: xr.Dataset, outcome: str) -> Figure:
     runs = values.shape[0]
     diverged = int((dataset["status"] != "ok").sum())
     attrs = dataset.attrs
-    ax.set_title(f"{outcome} — {attrs.get('scenario', '')}, {runs} runs ({attrs.get('method', '')})"
-                 + (f", {diverged} diverged" if diverged else ""), fontsize=11)
+    fig.suptitle(f"{outcome} — {attrs.get('scenario', '')}, {runs} runs ({attrs.get('method', '')})"
+                 + (f", {diverged} diverged" if diverged else ""), fontsize=11, y=0.97)
     varied = json.loads(attrs.get("varied", "[]"))
     if varied:
         text = "varied uniformly: " + "; ".join(f"{v['name']} {v['low']:g}-{v['high']:g}" for v in varied)
-        fig.text(0.13, 0.975, "\n".join(textwrap.wrap(text, 110)[:3]), fontsize=7.5, va="top", color="#444444")
+        ax.set_title("\n".join(textwrap.wrap(text, 100)[:3]), fontsize=7.5, loc="left", color="#444444")
     ax.set_xlabel("Year")
     ax.set_ylabel(str(dataset[outcome].attrs.get("units", "")))
     ax.grid(True, alpha=0.3)

@@ -11,7 +11,7 @@ import matplotlib
 import networkx as nx
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+from matplotlib.patches import FancyArrowPatch
 
 POLARITY_COLOURS = {"+": "#1f6fb2", "-": "#c0392b", "?": "#888888"}
 LOOP_COLOURS = {"reinforcing": "#1f6fb2", "balancing": "#c0392b", "undetermined": "#888888"}
@@ -40,14 +40,17 @@ def causal_loop_diagram(graph: nx.DiGraph, loops, title: str, names: dict | None
     size = 3 + 0.45 * len(nodes)
     fig = Figure(figsize=(min(size + 2, 14), min(size, 11)))
     ax = fig.subplots()
+    rad = 0.45 if len(nodes) == 2 else 0.18  # two links bend apart, leaving the middle to the loop's label
     for a, b, data in sub.edges(data=True):
         colour = POLARITY_COLOURS[data["polarity"]]
-        arrow = FancyArrowPatch(pos[a], pos[b], connectionstyle="arc3,rad=0.18", arrowstyle="-|>",
+        arrow = FancyArrowPatch(pos[a], pos[b], connectionstyle=f"arc3,rad={rad}", arrowstyle="-|>",
                                 mutation_scale=16, lw=1.8, color=colour, shrinkA=28, shrinkB=28)
         ax.add_patch(arrow)
+        # The sign sits just outside the arc's middle (the arc bends towards (-dy, dx) by rad / 2).
         mx, my = (pos[a][0] + pos[b][0]) / 2, (pos[a][1] + pos[b][1]) / 2
         dx, dy = pos[b][0] - pos[a][0], pos[b][1] - pos[a][1]
-        ax.text(mx - 0.12 * dy, my + 0.12 * dx, data["polarity"], color=colour, fontsize=13, ha="center",
+        out = rad / 2 + 0.04
+        ax.text(mx - out * dy, my + out * dx, data["polarity"], color=colour, fontsize=13, ha="center",
                 va="center", fontweight="bold")
     for v in nodes:
         kind = graph.nodes[v]["type"]
@@ -99,10 +102,9 @@ def stock_and_flow_diagram(view, graph: nx.DiGraph | None = None):
                                      shrinkB=10, zorder=2))
     for obj in objects.values():
         if obj.kind == "variable":
-            if obj.shape == 3 and not obj.shadow:
-                ax.add_patch(FancyBboxPatch((obj.x - 45, -obj.y - 18), 90, 36, boxstyle="square,pad=0",
-                                            fc="#fdf6e3", ec="#333333", lw=1.5, zorder=3))
-                ax.text(obj.x, -obj.y, _label(obj.name, 14), ha="center", va="center", fontsize=7, zorder=4)
+            if obj.shape == 3 and not obj.shadow:  # a stock: its box fits its name
+                ax.text(obj.x, -obj.y, _label(obj.name, 14), ha="center", va="center", fontsize=7, zorder=4,
+                        bbox=dict(boxstyle="square,pad=0.6", fc="#fdf6e3", ec="#333333", lw=1.5))
             else:
                 ax.text(obj.x, -obj.y, _label(obj.name, 18), ha="center", va="center", fontsize=6.5,
                         color="#888888" if obj.shadow else "#111111", zorder=4,

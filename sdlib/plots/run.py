@@ -118,7 +118,7 @@ def overview_figure(frame: pd.DataFrame, names: list[str], units: dict, scenario
     rows = int(np.ceil(len(names) / cols))
     fig = Figure(figsize=(5.2 * cols, 3.0 * rows))
     axes = fig.subplots(rows, cols, squeeze=False)
-    fig.subplots_adjust(left=0.06, right=0.98, top=1 - 0.5 / (3.0 * rows), bottom=0.04, hspace=0.4, wspace=0.25)
+    fig.subplots_adjust(left=0.06, right=0.98, top=1 - 1.2 / (3.0 * rows), bottom=0.04, hspace=0.4, wspace=0.25)
     for ax, name in zip(axes.flat, names, strict=False):
         values = frame[name].to_numpy(dtype=float)
         if is_constant(values):
@@ -160,8 +160,10 @@ def sector_figure(frame: pd.DataFrame, sector: str, panels: list[Panel], units: 
         ax.grid(True, alpha=0.3)
         if panel.floor and panel.floor in frame.columns:
             floor = frame[panel.floor].to_numpy(dtype=float)
-            ax.text(0.02, 0.03, f"{panel.floor}: {np.nanmin(floor):.2g} to {np.nanmax(floor):.2g} "
-                    f"{units.get(panel.floor, '')}", transform=ax.transAxes, fontsize=7.5, color="#555555")
+            low, high = np.nanmin(floor), np.nanmax(floor)
+            value = f"{low:.2g}" if low == high else f"{low:.2g} to {high:.2g}"
+            ax.text(0.02, 0.03, f"{panel.floor}: {value} {units.get(panel.floor, '')} (far below: not drawn)",
+                    transform=ax.transAxes, fontsize=7.5, color="#555555")
         if len(names) > 1:
             ax.legend(fontsize=8, loc="best")
     fig.suptitle(f"{sector.capitalize()} — {scenario}", fontsize=13)

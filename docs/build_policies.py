@@ -13,12 +13,12 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from docs_runs import run_scenario  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+from docs_runs import run_scenario
 
-from sdlib import load_scenario  # noqa: E402
-from sdlib import policies as available_policies  # noqa: E402
+from sdlib import load_scenario
+from sdlib import policies as available_policies
 
 DOCS = Path(__file__).resolve().parent
 FIGURES = DOCS / "figures"

@@ -14,9 +14,9 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from docs_runs import run_scenario  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+from docs_runs import run_scenario
 
 DOCS = Path(__file__).resolve().parent
 FIGURES = DOCS / "figures"

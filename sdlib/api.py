@@ -114,6 +114,8 @@ def run(scenario: str | Path | Scenario = "baseline", *, set: dict | None = None
     """
     resolved = resolve(scenario, set=set, policies=policies, final_time=final_time, time_step=time_step)
     target = check_target(Path(out)) if out is not None else None
+    if engine == "batch":
+        resolved.model.compiled(progress=progress is not False)  # compiled (once) before the clock starts
     started = clock.perf_counter()
     dataset = resolved.model.run(resolved.params, resolved.controls, columns=columns, engine=engine,
                                  progress=progress)

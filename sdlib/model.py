@@ -93,9 +93,15 @@ class Model:
         from .engine import compile_spec
 
         compiled = compile_spec(self.spec)
-        if progress and not compiled.compiled_on_disk:
-            sys.stderr.write(f"compiling the batch engine for {self.path.name} (about a minute, once; "
-                             f"later runs load it from the cache)\n")
+        if not compiled.compiled_on_disk:
+            # numba compiles on the first call: do it now, on a one-step run, so that it is said
+            # and never counted as a run's time.
+            if progress:
+                sys.stderr.write(f"compiling the batch engine for {self.path.name} (about a minute, once; "
+                                 f"later runs load it from the cache)\n")
+            c = self.controls()
+            compiled.run(n=1, controls=Controls(c.initial_time, c.initial_time + c.time_step, c.time_step,
+                                                c.time_step))
         return compiled
 
     def supports_batch(self) -> bool:

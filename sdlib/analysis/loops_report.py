@@ -85,6 +85,7 @@ def loop_report(resolved, max_loops: int = 20, dominance: bool = False, progress
     group_of = family_classifier(families) if families else None
     names = loop_names(spec)
     dom = None
+    unsigned: dict = {}
     if dominance:
         if engine != "batch":
             raise BadInput(f"{spec.path.name}: loop dominance needs the batch engine, which cannot run this model")
@@ -101,7 +102,8 @@ def loop_report(resolved, max_loops: int = 20, dominance: bool = False, progress
                                 stride=stride)
         listed, count, by_polarity, sizes = dom.loops, dom.count, dom.by_polarity, dom.group_sizes
     else:
-        listed, count, by_polarity, sizes = shortest_loops(graph, max_loops, group_of)
+        unsigned = {(a, b): 0 for a, b, sign in graph.edges(data="polarity") if sign == "?"}
+        listed, count, by_polarity, sizes = shortest_loops(graph, max_loops, group_of, unsigned)
     views = read_sketch(spec.path)
     candidates = listed
     if views and count <= 20000 and not dominance:
@@ -140,6 +142,8 @@ def loop_report(resolved, max_loops: int = 20, dominance: bool = False, progress
                                   if families else [])),
         "descriptions": json.dumps({loop.id: names[loop.variables][1] for loop in listed if loop.variables in names}),
         "order": "importance (Loops That Matter)" if dominance else "shortest first",
+        "unsigned_links": json.dumps([{"link": f"{a} -> {b}", "loops": n} for (a, b), n in
+                                      sorted(unsigned.items(), key=lambda item: -item[1])[:10] if n]),
         "sketch": json.dumps(sketch), "engine": engine,
         "link_polarities": json.dumps({f"{a} -> {b}": graph.edges[a, b]["polarity"]
                                        for loop in listed for a, b in loop.links}),
@@ -148,8 +152,12 @@ def loop_report(resolved, max_loops: int = 20, dominance: bool = False, progress
     return dataset
 
 
-def shortest_loops(graph, keep: int, group_of=None) -> tuple[list[Loop], int, dict, dict]:
-    """Every loop counted (streamed), the `keep` shortest kept, and how many each family holds."""
+def shortest_loops(graph, keep: int, group_of=None, unsigned: dict | None = None
+                   ) -> tuple[list[Loop], int, dict, dict]:
+    """Every loop counted (streamed), the `keep` shortest kept, and how many each family holds.
+
+    `unsigned`, when given, counts for each link without one sign ("?") the loops it leaves
+    undetermined."""
     heap: list = []
     count = 0
     by_polarity = {"reinforcing": 0, "balancing": 0, "undetermined": 0}
@@ -157,6 +165,10 @@ def shortest_loops(graph, keep: int, group_of=None) -> tuple[list[Loop], int, di
     for n, loop in enumerate(iter_loops(graph)):
         count += 1
         by_polarity[loop.polarity] += 1
+        if unsigned is not None and loop.polarity == "undetermined":
+            for link in loop.links:
+                if link in unsigned:
+                    unsigned[link] += 1
         if group_of is not None:
             family = group_of(loop)
             sizes[family] = sizes.get(family, 0) + 1
@@ -200,7 +212,8 @@ def as_json(dataset: xr.Dataset, points: int = 200) -> dict:
     result = {"model": attrs["model"], "target": attrs["target"], "count": attrs["count"],
               "by_polarity": json.loads(attrs["by_polarity"]), "variables": attrs["variables_in_graph"],
               "links": attrs["links"], "order": attrs["order"], "loops": loops, "listed": len(loops),
-              "sketch": json.loads(attrs["sketch"]), "seconds": attrs["seconds"]}
+              "sketch": json.loads(attrs["sketch"]), "seconds": attrs["seconds"],
+              "unsigned_links": json.loads(attrs["unsigned_links"])}
     families = json.loads(attrs["families"])
     if families:
         result["families"] = families

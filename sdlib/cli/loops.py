@@ -48,6 +48,10 @@ def main(args) -> int:
     print(f"{result['model']}: {result['count']} feedback loops ({polarity['reinforcing']} reinforcing, "
           f"{polarity['balancing']} balancing, {polarity['undetermined']} undetermined: a link's sign changes "
           f"with the values) among {result['variables']} variables, in {result['seconds']} s")
+    unsigned = json.loads(data.attrs["unsigned_links"])
+    if unsigned:
+        print("  undetermined loops pass through links whose sign depends on the values, most often: "
+              + "; ".join(f"{u['link']} ({u['loops']} loops)" for u in unsigned[:3]))
     for family in result.get("families", []):
         print(f"  family {family['name']}: {family['loops']} loops")
     print(f"{result['listed']} loops, {result['order']}:")

@@ -155,7 +155,7 @@ class CompiledModel:
             namespace[f"LX{table.id}"] = np.asarray(table.xs, dtype=float)
             namespace[f"LY{table.id}"] = np.asarray(table.ys, dtype=float)
         source = f"lambda env, t, init=None: (lambda init: {code.text})(env if init is None else init)"
-        function = eval(source, namespace)  # noqa: S307 - source generated from PySD's parse tree
+        function = eval(source, namespace)  # source generated from PySD's parse tree, never from user text
         function.inputs = sorted(names[k] for k in code.elements)
         function.source = source
         return function

@@ -263,7 +263,7 @@ def ensemble(scenario: str | Path | Scenario = "baseline", *, vary: list, n: int
         "varied": json.dumps([{"name": u.name, "low": u.low, "high": u.high} for u in uncertainties]),
     })
     if target is not None:
-        from .analysis.ensemble import save_ensemble
+        from .folders import save_ensemble
 
         save_ensemble(dataset, target, plots=plots)
         dataset.attrs["folder"] = str(target)
@@ -300,7 +300,8 @@ def compare(runs: list, *, indicators: list[str] | None = None, years=(2030, 205
     with dimensions `run` (labelled) x `time` for each indicator, its `relative_difference`
     from the reference, and the table at `years` (`value_at`, `relative_at`, `marked`).
     """
-    from .analysis.compare import compare_runs, save_comparison
+    from .analysis.compare import compare_runs
+    from .folders import save_comparison
 
     target = check_target(Path(out)) if out is not None else None
     items = [_compared(item) for item in runs]

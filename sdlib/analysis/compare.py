@@ -4,8 +4,6 @@ reference), and the table at chosen years with the differences above a threshold
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -104,27 +102,3 @@ def markdown_table(dataset: xr.Dataset) -> str:
             cells.append(text)
         lines.append(f"| {name} | {year:g} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
-
-
-def save_comparison(dataset: xr.Dataset, target: Path, plots: bool = True) -> Path:
-    """comparison.csv, comparison.md, comparison.nc, plots/ and manifest.json, written atomically."""
-    from ..core.rundir import atomic_dir, provenance, write_json
-
-    with atomic_dir(target) as tmp:
-        table(dataset).to_csv(tmp / "comparison.csv", index=False, float_format="%.17g")
-        (tmp / "comparison.md").write_text(markdown_table(dataset), encoding="utf-8")
-        dataset.to_netcdf(tmp / "comparison.nc", engine="scipy")
-        if plots:
-            from ..plots.compare import comparison_figure
-            from ..plots.run import file_name
-
-            (tmp / "plots").mkdir()
-            for indicator in dataset["indicator"].to_numpy():
-                comparison_figure(dataset, str(indicator)).savefig(tmp / "plots" / file_name(str(indicator)), dpi=100)
-        write_json({"runs": [{"label": str(r), "source": str(s)} for r, s in
-                             zip(dataset["run"].to_numpy(), dataset["source"].to_numpy(), strict=False)],
-                    "reference": dataset.attrs["reference"], "years": [float(y) for y in dataset["year"].to_numpy()],
-                    "threshold": dataset.attrs["threshold"],
-                    "indicators": [str(i) for i in dataset["indicator"].to_numpy()],
-                    "marked": int(dataset["marked"].sum()), **provenance()}, tmp / "manifest.json")
-    return target

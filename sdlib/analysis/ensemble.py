@@ -18,10 +18,8 @@ Example
 
 from __future__ import annotations
 
-import json
 import math
 import re
-from pathlib import Path
 
 import numpy as np
 import xarray as xr
@@ -328,43 +326,3 @@ def summary(dataset: xr.Dataset, outcomes: list[str], years: list[float]) -> dic
                 if y.size else {}
             )
     return found
-
-
-def save_ensemble(dataset: xr.Dataset, target: Path, plots: bool = True) -> Path:
-    """results.nc, sensitivity.json, summary.json, manifest.json and plots/, written atomically."""
-    from ..core.rundir import atomic_dir, provenance, write_json
-
-    attrs = dataset.attrs
-    outcomes = [str(name) for name in dataset.data_vars if dataset[name].dims == ("run", "time")]
-    c0, c1 = float(attrs["initial_time"]), float(attrs["final_time"])
-    year = float(attrs["analysis_year"])
-    indices = indices_of(dataset)
-    diverged = int((dataset["status"] != "ok").sum())
-    with atomic_dir(target) as tmp:
-        dataset.to_netcdf(tmp / "results.nc", engine="scipy")
-        write_json(indices or {"method": attrs["method"], "note": attrs["sensitivity"]}, tmp / "sensitivity.json")
-        years = sorted({y for y in (2030.0, 2050.0, 2100.0, year) if c0 <= y <= c1})
-        write_json(summary(dataset, outcomes, years), tmp / "summary.json")
-        write_json({
-            "scenario": attrs["scenario"], "method": attrs["method"], "n": attrs["n"],
-            "runs": int(dataset.sizes["run"]), "seed": attrs["seed"], "vary": json.loads(attrs["varied"]),
-            "outcomes": outcomes, "analysis_year": year, "diverged_runs": diverged,
-            "scheduler": attrs["scheduler"], "seconds": attrs["seconds"],
-            "runs_per_second": round(dataset.sizes["run"] / max(attrs["seconds"], 1e-9), 1),
-            "overrides": json.loads(attrs["overrides"]), "policies": json.loads(attrs["policies"]),
-            "sensitivity": attrs["sensitivity"], "model_file": attrs["model_file"],
-            **{k: attrs[k] for k in ("initial_time", "final_time", "time_step", "saveper")}, **provenance(),
-        }, tmp / "manifest.json")
-        if plots:
-            from ..plots.ensemble import fan_chart, indices_figure
-
-            (tmp / "plots").mkdir()
-            for outcome in outcomes:
-                fan_chart(dataset, outcome).savefig(tmp / "plots" / f"fan-{_slug(outcome)}.png", dpi=100)
-            if indices:
-                indices_figure(indices, attrs["method"], year).savefig(tmp / "plots" / "sensitivity.png", dpi=100)
-    return target
-
-
-def _slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")

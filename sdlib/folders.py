@@ -1,0 +1,77 @@
+"""Result folders written whole or not at all: ensembles and comparisons (runs: see `sdlib.api.save_run`).
+
+Each folder holds the result's Dataset as netCDF, its tables (JSON, CSV, Markdown), a manifest with
+provenance, and its figures.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import xarray as xr
+
+from .analysis.compare import markdown_table, table
+from .analysis.ensemble import indices_of, summary
+from .core.rundir import atomic_dir, provenance, write_json
+
+
+def save_ensemble(dataset: xr.Dataset, target: Path, plots: bool = True) -> Path:
+    """results.nc, sensitivity.json, summary.json, manifest.json and plots/, written atomically."""
+    attrs = dataset.attrs
+    outcomes = [str(name) for name in dataset.data_vars if dataset[name].dims == ("run", "time")]
+    c0, c1 = float(attrs["initial_time"]), float(attrs["final_time"])
+    year = float(attrs["analysis_year"])
+    indices = indices_of(dataset)
+    diverged = int((dataset["status"] != "ok").sum())
+    with atomic_dir(target) as tmp:
+        dataset.to_netcdf(tmp / "results.nc", engine="scipy")
+        write_json(indices or {"method": attrs["method"], "note": attrs["sensitivity"]}, tmp / "sensitivity.json")
+        years = sorted({y for y in (2030.0, 2050.0, 2100.0, year) if c0 <= y <= c1})
+        write_json(summary(dataset, outcomes, years), tmp / "summary.json")
+        write_json({
+            "scenario": attrs["scenario"], "method": attrs["method"], "n": attrs["n"],
+            "runs": int(dataset.sizes["run"]), "seed": attrs["seed"], "vary": json.loads(attrs["varied"]),
+            "outcomes": outcomes, "analysis_year": year, "diverged_runs": diverged,
+            "scheduler": attrs["scheduler"], "seconds": attrs["seconds"],
+            "runs_per_second": round(dataset.sizes["run"] / max(attrs["seconds"], 1e-9), 1),
+            "overrides": json.loads(attrs["overrides"]), "policies": json.loads(attrs["policies"]),
+            "sensitivity": attrs["sensitivity"], "model_file": attrs["model_file"],
+            **{k: attrs[k] for k in ("initial_time", "final_time", "time_step", "saveper")}, **provenance(),
+        }, tmp / "manifest.json")
+        if plots:
+            from .plots.ensemble import fan_chart, indices_figure
+
+            (tmp / "plots").mkdir()
+            for outcome in outcomes:
+                fan_chart(dataset, outcome).savefig(tmp / "plots" / f"fan-{_slug(outcome)}.png", dpi=100)
+            if indices:
+                indices_figure(indices, attrs["method"], year).savefig(tmp / "plots" / "sensitivity.png", dpi=100)
+    return target
+
+
+def save_comparison(dataset: xr.Dataset, target: Path, plots: bool = True) -> Path:
+    """comparison.csv, comparison.md, comparison.nc, plots/ and manifest.json, written atomically."""
+    with atomic_dir(target) as tmp:
+        table(dataset).to_csv(tmp / "comparison.csv", index=False, float_format="%.17g")
+        (tmp / "comparison.md").write_text(markdown_table(dataset), encoding="utf-8")
+        dataset.to_netcdf(tmp / "comparison.nc", engine="scipy")
+        if plots:
+            from .plots.compare import comparison_figure
+            from .plots.run import file_name
+
+            (tmp / "plots").mkdir()
+            for indicator in dataset["indicator"].to_numpy():
+                comparison_figure(dataset, str(indicator)).savefig(tmp / "plots" / file_name(str(indicator)), dpi=100)
+        write_json({"runs": [{"label": str(r), "source": str(s)} for r, s in
+                             zip(dataset["run"].to_numpy(), dataset["source"].to_numpy(), strict=False)],
+                    "reference": dataset.attrs["reference"], "years": [float(y) for y in dataset["year"].to_numpy()],
+                    "threshold": dataset.attrs["threshold"],
+                    "indicators": [str(i) for i in dataset["indicator"].to_numpy()],
+                    "marked": int(dataset["marked"].sum()), **provenance()}, tmp / "manifest.json")
+    return target
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")

@@ -129,8 +129,6 @@ def run(scenario: str | Path | Scenario = "baseline", *, set: dict | None = None
 def _run_attrs(resolved: Resolved, seconds: float, command: str | None) -> dict:
     scenario = resolved.scenario
     info = provenance()
-    if command:
-        info["command"] = command
     attrs = {
         "scenario": scenario.name,
         "description": scenario.description,
@@ -142,9 +140,10 @@ def _run_attrs(resolved: Resolved, seconds: float, command: str | None) -> dict:
         "created": info["created"],
         "versions": json.dumps(info["versions"]),
     }
-    for key in ("command", "git_commit"):
-        if info.get(key):
-            attrs[key] = info[key]
+    if command:
+        attrs["command"] = command
+    if info.get("git_commit"):
+        attrs["git_commit"] = info["git_commit"]
     return attrs
 
 

@@ -196,3 +196,9 @@ def test_help_imports_no_subcommand_module():
               "print([m for m in sys.modules if m.startswith(('pysd', 'sdlib.cli.', 'xarray', 'numpy'))])")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.returncode == 0 and done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_manifest_holds_the_command_that_reruns_the_run(cli, tmp_path):
+    out = tmp_path / "again"
+    assert cli("run", "paper", "--set", "capital share=0.3", "--no-plots", "--out", out)[0] == 0
+    assert read_manifest(out)["command"] == f"tokenworld run paper --set 'capital share=0.3' --no-plots --out {out}"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import shlex
 import sys
 
 # name -> (module, one-line help). `check` and `calibrate` (DESIGN.md section 8) join here when
@@ -90,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from sdlib.core.errors import TokenworldError
 
+    args.command_line = shlex.join(["tokenworld", *argv])  # what re-runs this, for manifests
     try:
         return args.func(args)
     except TokenworldError as exc:

@@ -51,7 +51,7 @@ def execute(args, scenario) -> int:
     dataset = sdlib.run(resolved.scenario, set=parse_set(args.set),
                         policies=parse_policy_args(getattr(args, "policy", [])), final_time=args.final_time,
                         time_step=args.time_step, engine=args.engine, out=out, plots=not args.no_plots,
-                        progress=None if sys.stderr.isatty() else False)
+                        progress=None if sys.stderr.isatty() else False, command=args.command_line)
     return report(dataset, resolved.model.display.summary)
 
 

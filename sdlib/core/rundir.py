@@ -15,7 +15,6 @@ import os
 import platform
 import shutil
 import subprocess
-import sys
 import tempfile
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -125,7 +124,6 @@ def provenance() -> dict:
             pass
     info = {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": " ".join(["tokenworld", *sys.argv[1:]]) if sys.argv and "tokenworld" in sys.argv[0] else None,
         "versions": versions,
     }
     commit = _git_commit()

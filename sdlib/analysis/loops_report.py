@@ -145,8 +145,8 @@ def loop_report(resolved, max_loops: int = 20, dominance: bool = False, progress
         "unsigned_links": json.dumps([{"link": f"{a} -> {b}", "loops": n} for (a, b), n in
                                       sorted(unsigned.items(), key=lambda item: -item[1])[:10] if n]),
         "sketch": json.dumps(sketch), "engine": engine,
-        "link_polarities": json.dumps({f"{a} -> {b}": graph.edges[a, b]["polarity"]
-                                       for loop in listed for a, b in loop.links}),
+        # every link's polarity as found with the run's signs: the causal graph of this analysis
+        "link_polarities": json.dumps({f"{a} -> {b}": sign for a, b, sign in graph.edges(data="polarity")}),
         "seconds": round(clock.perf_counter() - started, 2),
     })
     return dataset

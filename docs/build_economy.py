@@ -15,7 +15,6 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
-import numpy as np
 from docs_runs import run_scenario
 
 DOCS = Path(__file__).resolve().parent

@@ -121,9 +121,20 @@ def run(scenario: str | Path | Scenario = "baseline", *, set: dict | None = None
                                  progress=progress)
     seconds = clock.perf_counter() - started
     dataset.attrs.update(_run_attrs(resolved, seconds, command))
+    dataset.attrs["warnings"] = json.dumps(_warnings(resolved, dataset))
     if target is not None:
         save_run(dataset, resolved, target, plots=plots)
     return dataset
+
+
+def _warnings(resolved: Resolved, dataset: xr.Dataset) -> list[str]:
+    """What the model's checks file says is worth knowing about this run (`[[warning]]`)."""
+    from .analysis import checks as ck
+
+    path = ck.checks_path(resolved.model.spec)
+    if not path.is_file() or dataset.sizes.get("run", 1) != 1:
+        return []
+    return ck.run_warnings(frame(dataset), ck.load_checks(path, resolved.model.spec))
 
 
 def _run_attrs(resolved: Resolved, seconds: float, command: str | None) -> dict:
@@ -182,6 +193,7 @@ def manifest(dataset: xr.Dataset, resolved: Resolved) -> dict:
         "created": attrs["created"],
         "command": attrs.get("command"),
         "versions": json.loads(attrs["versions"]),
+        "warnings": json.loads(attrs.get("warnings", "[]")),
     }
     if attrs.get("git_commit"):
         data["git_commit"] = attrs["git_commit"]
@@ -189,6 +201,69 @@ def manifest(dataset: xr.Dataset, resolved: Resolved) -> dict:
         data["diverged_at"] = attrs["diverged_at"]
         if attrs.get("diverged_variable"):
             data["diverged_variable"] = attrs["diverged_variable"]
+    return data
+
+
+# --- checks ----------------------------------------------------------------------------------------
+def check(scenarios: list[str] | None = None, *, final_time=None, engine: str = "pysd",
+          progress: bool | None = None) -> xr.Dataset:
+    """Run the model's reality checks (`<model>-checks.toml` beside the `.mdl`).
+
+    Each scenario (default: every scenario in `runs/`) is run to the checks file's `final_time`
+    (or `final_time`) and every identity is evaluated on it; each extreme condition of the file whose
+    base scenario is among them is run too, with its expectations and the identities. A run that did
+    not finish fails its checks, unless the file documents that the scenario diverges.
+
+    Returns
+    -------
+    Dataset over `check`: `id`, `kind` ("identity" | "reality"), `scenario`, `variable`, `year`,
+    `value`, `low`, `high`, `pass`, `source` (what is checked and why) and `detail`; `attrs` count
+    the checks and failures.
+    """
+    from tqdm import tqdm
+
+    from .analysis import checks as ck
+
+    names = list(scenarios) if scenarios else list(scenario_files())
+    runs: dict = {}
+
+    def run_once(name, changes=None, until=None):
+        key = (name, json.dumps(changes or {}, sort_keys=True), until)
+        if key not in runs:
+            resolved = resolve(name, set=changes, final_time=until)
+            data = resolved.model.run(resolved.params, resolved.controls, engine=engine, progress=False)
+            runs[key] = (resolved, frame(data), data.attrs["status"], data.attrs.get("diverged_at"))
+        return runs[key]
+
+    plan = []  # (scenario, checks) for the identities, then (reality, checks) for the extreme conditions
+    loaded: dict = {}
+    for name in names:
+        model = resolve(name).model
+        path = ck.checks_path(model.spec)
+        if path not in loaded:
+            loaded[path] = ck.load_checks(path, model.spec) if path.is_file() else None
+        if loaded[path] is not None:
+            plan.append((name, loaded[path]))
+    for checks in {id(c): c for c in loaded.values() if c is not None}.values():
+        plan += [(r, checks) for r in checks.realities if scenarios is None or r.scenario in names]
+    results = []
+    for item, checks in tqdm(plan, unit="run", desc="checks", disable=True if progress is False else None):
+        if isinstance(item, str):
+            resolved, table, status, diverged_at = run_once(item, until=final_time or checks.final_time)
+            results.append(ck.status_result(item, status, diverged_at, checks))
+            documented = status == "diverged" and item in checks.divergences
+            results += ck.identity_results(item, table, "ok" if documented else status, resolved.parameters(), checks)
+        else:
+            resolved, table, status, _ = run_once(item.scenario, item.set, item.final_time)
+            _, base, _, _ = run_once(item.scenario, None, item.final_time)
+            results += ck.reality_results(item, table, status, base)
+            for result in ck.identity_results(item.scenario, table, status, resolved.parameters(), checks):
+                result.id = f"{item.id}: {result.id}"
+                results.append(result)
+    table = pd.DataFrame([r.as_dict() for r in results])
+    data = xr.Dataset.from_dataframe(table.rename_axis("check"))
+    failed = int((~table["pass"]).sum()) if len(table) else 0
+    data.attrs.update({"checks": len(table), "failed": failed, "scenarios": json.dumps(names)})
     return data
 
 
@@ -339,5 +414,5 @@ def frame(dataset: xr.Dataset, run: int = 0) -> pd.DataFrame:
     return timeseries_frame(dataset, run)
 
 
-__all__ = ["Resolved", "as_scenario", "compare", "ensemble", "frame", "loops", "open_run", "policies", "resolve",
+__all__ = ["Resolved", "as_scenario", "check", "compare", "ensemble", "frame", "loops", "open_run", "policies", "resolve",
            "run", "save_run", "scenarios"]

@@ -7,13 +7,13 @@ each with its tolerance and reason.
 
 import functools
 
-import numpy as np
 import pytest
 from conftest import growth, run
 
-from sdlib.checks import identity_results, load_checks, reality_results
-from sdlib.modelspec import load_spec
-from sdlib.paths import DEFAULT_MODEL, MODELS_DIR, RUNS_DIR
+import sdlib
+from sdlib.analysis.checks import identity_results, load_checks, reality_results
+from sdlib.core.paths import DEFAULT_MODEL, MODELS_DIR, RUNS_DIR
+from sdlib.core.spec import load_spec
 
 SCENARIOS = sorted(p.stem for p in RUNS_DIR.glob("*.toml"))
 # Scenarios that are meant to diverge, with the reason (docs/paper-errata.md).
@@ -25,8 +25,8 @@ def checks():
     return load_checks(MODELS_DIR / "tokenworld-checks.toml", load_spec(DEFAULT_MODEL))
 
 
-def _params(frame):
-    return frame.iloc[0].to_dict()
+def _params(scenario, changes=None):
+    return sdlib.resolve(scenario, set=changes).parameters()
 
 
 @pytest.mark.slow
@@ -43,7 +43,7 @@ def test_every_scenario_holds_every_identity_to_2200(scenario):
         assert result.status == "ok"
         assert result.frame.index[-1] == 2200
         frame, status = result.frame, result.status
-    failed = [c for c in identity_results(scenario, frame, status, _params(frame), checks()) if not c.passed]
+    failed = [c for c in identity_results(scenario, frame, status, _params(scenario), checks()) if not c.passed]
     assert not failed, [(c.id, c.variable, c.year, c.value, c.low, c.high) for c in failed]
 
 
@@ -55,7 +55,8 @@ def test_reality_check(reality_id):
     result = run(reality.scenario, set=reality.set, final_time=reality.final_time)
     baseline = run(reality.scenario, final_time=reality.final_time).frame
     outcomes = reality_results(reality, result.frame, result.status, baseline)
-    outcomes += identity_results(reality.id, result.frame, result.status, _params(result.frame), checks())
+    outcomes += identity_results(reality.id, result.frame, result.status, _params(reality.scenario, reality.set),
+                                 checks())
     failed = [c for c in outcomes if not c.passed]
     assert not failed, [(c.id, c.variable, c.year, c.value, c.low, c.high, c.detail) for c in failed]
 
@@ -64,7 +65,8 @@ def test_a_crashed_or_diverged_run_fails_every_check():
     # A check never passes on a run that did not finish: efficiency-engine diverges (chi = 1).
     result = run("efficiency-engine", final_time=2200)
     assert result.status == "diverged"
-    outcomes = identity_results("efficiency-engine", result.frame, result.status, _params(result.frame), checks())
+    outcomes = identity_results("efficiency-engine", result.frame, result.status, _params("efficiency-engine"),
+                               checks())
     assert outcomes and not any(c.passed for c in outcomes)
 
 
@@ -111,10 +113,8 @@ def test_developer_tokens_overshoot_after_a_price_cut():
     # Seed 002's "oops, we overshot": a 50% subsidy from 2080 doubles the return over the price paid;
     # developers raise their tokens with a lag and, perceiving returns late, overshoot: the ratio dips
     # below 0.9 within five years before settling back toward 1.
-    from sdlib.runner import run_scenario
-
-    frame = run_scenario("baseline", policies=[{"name": "token-price-subsidy", "start": 2080, "size": 0.5, "ramp": 0}],
-                         final_time=2120).frame
+    frame = run("baseline", policies=[{"name": "token-price-subsidy", "start": 2080, "size": 0.5, "ramp": 0}],
+                final_time=2120).frame
     ratio = frame["Developer token return ratio"]
     assert ratio.loc[2080] > 2
     assert ratio.loc[2081:2085].min() < 0.9
@@ -166,3 +166,44 @@ def test_token_budget_inference_within_ai_electricity():
     frame = run("token-budget").frame
     assert frame["Inference electricity"].loc[2024] == pytest.approx(65, rel=1e-9)
     assert (frame["Inference electricity"] <= frame["AI electricity use"] * (1 + 1e-12)).all()
+
+
+def test_check_command_passes_writes_json_and_names_misses(cli, tmp_path):
+    # `tokenworld check` exits 0 when every check passes and writes {"checks": [...]} with the fields of
+    # DESIGN.md; a failing identity (a copy of the model whose checks demand the impossible) exits 1.
+    code, out, err = cli("check", "token-budget", "--json", tmp_path / "checks.json")
+    assert code == 0, err
+    import json
+
+    checks = json.loads((tmp_path / "checks.json").read_text())["checks"]
+    assert {c["kind"] for c in checks} == {"identity", "reality"} and all(c["pass"] for c in checks)
+    assert set(checks[0]) >= {"id", "kind", "scenario", "variable", "year", "value", "low", "high", "pass", "source"}
+    model = tmp_path / "tokenworld.mdl"
+    model.write_bytes(DEFAULT_MODEL.read_bytes())
+    (tmp_path / "tokenworld-checks.toml").write_text(
+        'final_time = 2030\n[[identity]]\nid = "impossible"\nvariable = "World GDP"\nmax = 1\n', encoding="utf-8")
+    scenario = tmp_path / "copy.toml"
+    scenario.write_text(f'model = "{model.as_posix()}"\n', encoding="utf-8")
+    code, out, err = cli("check", scenario)
+    assert code == 1 and "MISS" in out and "impossible" in out
+
+
+def test_check_refuses_a_bad_checks_file(tmp_path, cli):
+    # A checks file naming a variable the model does not have is bad input: exit 2, one line naming it.
+    model = tmp_path / "tokenworld.mdl"
+    model.write_bytes(DEFAULT_MODEL.read_bytes())
+    (tmp_path / "tokenworld-checks.toml").write_text(
+        '[[identity]]\nid = "x"\nleft = "World GDPP"\nrelation = "<="\nright = "World GDP"\n', encoding="utf-8")
+    scenario = tmp_path / "copy.toml"
+    scenario.write_text(f'model = "{model.as_posix()}"\n', encoding="utf-8")
+    code, out, err = cli("check", scenario)
+    assert code == 2 and "World GDPP" in err and len(err.strip().splitlines()) == 1
+
+
+def test_paper_manifest_warns_when_software_output_passes_gdp(cli, tmp_path):
+    code, out, err = cli("run", "paper", "--no-plots", "--out", tmp_path / "paper")
+    assert code == 0
+    from conftest import read_manifest
+
+    warnings = read_manifest(tmp_path / "paper")["warnings"]
+    assert len(warnings) == 1 and "passes world GDP in 20" in warnings[0]

@@ -80,6 +80,8 @@ def test_run_returns_current_and_baseline(client):
 
 
 @pytest.mark.slow
+@pytest.mark.skip(reason="the closed economy (issue 12) has over 10^8 feedback loops: the live loop view over all "
+                         "of them is replaced by loop discovery (issue 17); this test returns with it")
 def test_loop_view_scores_the_run_by_family(client):
     # The grid gate paces the baseline (see docs/loops.md); every loop belongs to one family, so
     # the families' shares of loop activity add up to one at every scored time but the first.
@@ -151,7 +153,7 @@ def move(page, element_id: str, value) -> None:
 @requires_chromium
 def test_page_loads_with_every_chart(page):
     for name in ("Tokens per person per day", "Token price", "Compute capacity", "AI electricity use",
-                 "Copper price", "Copper reserves", "Output per developer", "Public token share"):
+                 "Copper price", "World GDP", "Output per developer", "Public token share"):
         baseline, current = chart_data(page, name)
         assert len(current) == 77 and baseline == current  # nothing moved yet
     assert page.locator("#levers .control").count() == 8
@@ -159,6 +161,8 @@ def test_page_loads_with_every_chart(page):
 
 @pytest.mark.slow
 @requires_chromium
+@pytest.mark.skip(reason="the closed economy (issue 12) has over 10^8 feedback loops: the live loop view over all "
+                         "of them is replaced by loop discovery (issue 17); this test returns with it")
 def test_loop_view_appears_after_the_charts(page):
     page.wait_for_function("document.getElementById('loops').dataset.state === 'ready'", timeout=180_000)
     assert page.locator("#loops .loop-chart canvas").count() >= 1
@@ -183,7 +187,7 @@ def test_subsidy_slider_changes_token_use(page):
 @requires_chromium
 def test_choosing_a_scenario_redraws_every_chart(page):
     names = [c for c in ("Tokens per person per day", "Token price", "Compute capacity", "AI electricity use",
-                         "Copper price", "Copper reserves", "Output per developer")]
+                         "Copper price", "World GDP", "Output per developer")]
     before = {n: chart_data(page, n)[1] for n in names}
     count = runs(page)
     page.select_option("#scenario", "paper")

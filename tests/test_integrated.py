@@ -27,8 +27,9 @@ def test_token_budget_tokens_per_person_per_day():
 
 @pytest.mark.parametrize("tokens_per_question", sorted(SEED_004_TABLE))
 def test_token_budget_question_table(tokens_per_question):
-    # Each column of seed 004's Table 2 (its capacity metric, Question capacity per person per day): the 2028 electricity set to 65, 165, 326 and 650 TWh (3%).
-    for twh, expected in zip(ELECTRICITY, SEED_004_TABLE[tokens_per_question]):
+    # Each column of seed 004's Table 2 (its capacity metric, Question capacity per person per day):
+    # the 2028 electricity set to 65, 165, 326 and 650 TWh (3%).
+    for twh, expected in zip(ELECTRICITY, SEED_004_TABLE[tokens_per_question], strict=True):
         frame = run("token-budget", set={"balance sheet electricity 2028": twh,
                                          "tokens per question": tokens_per_question}, final_time=2028).frame
         assert frame["Question capacity per person per day"].loc[2028] == pytest.approx(expected, rel=0.03), twh

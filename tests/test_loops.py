@@ -190,6 +190,8 @@ def test_loop_ids_are_the_same_in_every_process():
 
 
 @pytest.mark.slow
+@pytest.mark.skip(reason="the closed economy (issue 12) has over 10^8 feedback loops: dominance over all of them "
+                         "is replaced by loop discovery (issue 17); this test returns with it")
 def test_tokenworld_loop_families_cover_every_loop_and_shares_sum_to_one(cli, tmp_path):
     out = tmp_path / "loops.json"
     code, _, _ = cli("loops", "baseline", "--dominance", "--final-time", 2026, "--max-loops", 5, "--json", out)

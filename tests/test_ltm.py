@@ -149,3 +149,15 @@ def test_dominance_json_and_pictures(cli, tmp_path):
     assert "dominance.png" in names and "sfd-view-1.png" in names
     assert sum(name.startswith("cld-") for name in names) == 3
     assert all((plots / name).stat().st_size > 10_000 for name in names)
+
+
+def test_holding_loops_stops_at_a_limit_before_memory_runs_out():
+    # The explorer holds every loop of a model in memory; past its limit it says so instead.
+    from sdlib.analysis.graph import causal_graph
+    from sdlib.analysis.ltm import TooManyLoops, loop_batches
+    from sdlib.core.spec import load_spec
+
+    graph = causal_graph(load_spec(MODELS / "bass.mdl"))
+    assert sum(len(b[0]) for b in loop_batches(graph, limit=10)("")) == 3
+    with pytest.raises(TooManyLoops, match="more than 2 feedback loops"):
+        loop_batches(graph, limit=2)

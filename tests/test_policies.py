@@ -88,16 +88,22 @@ def test_adoption_programme_narrows_the_divide_under_experience_access():
     assert np.log(early / helped).loc[2200] == pytest.approx(0.195, rel=1e-3)
 
 
-def test_physical_limits_set_long_run_frontier_growth():
-    # In the integrated baseline, levers move the frontier's level, not its long-run growth: once
-    # efficiency ceilings bind, the frontier grows with the grid power AI may claim (2.5% a year).
+def test_levers_move_levels_and_the_frontier_follows_the_economy():
+    # The closed economy: the token frontier's long-run growth follows world output's (developers spend a
+    # stable share of software revenue on tokens, agents' spending share falls as tokens get cheap), within
+    # 0.2 points over 2100-2200. Levers that make tokens cheaper or more plentiful raise the frontier's
+    # level in 2050 by a third or more, and move world output by less than 1% in 2100: agents have
+    # automated what they can by then either way (docs/policies.md).
     base = run("baseline", final_time=2200).frame
-    for scenario in ("grid-first", "frontier-rd", "token-subsidy"):
-        frame = run_scenario(scenario, final_time=2200).frame
+    assert growth(base, "Token frontier", 2100, 2200) == pytest.approx(growth(base, "World GDP", 2100, 2200), abs=0.002)
+    for scenario in ("grid-first", "token-subsidy"):
+        frame = run(scenario, final_time=2200).frame
         assert growth(frame, "Token frontier", 2100, 2200) == pytest.approx(
             growth(base, "Token frontier", 2100, 2200), abs=0.002), scenario
-    grid = run_scenario("grid-first", final_time=2200).frame
-    assert grid["Token frontier"].loc[2050] > 1.1 * base["Token frontier"].loc[2050]
+    for scenario in ("frontier-rd", "token-subsidy"):
+        frame = run(scenario, final_time=2200).frame
+        assert frame["Token frontier"].loc[2050] > 1.3 * base["Token frontier"].loc[2050], scenario
+        assert frame["World GDP"].loc[2100] == pytest.approx(base["World GDP"].loc[2100], rel=0.01), scenario
 
 
 def test_two_subsidies_add_and_are_recorded(cli, tmp_path):

@@ -29,6 +29,7 @@ import numpy as np
 from scipy import sparse
 
 from ..core.controls import Controls
+from ..core.errors import BadInput
 from .loops import Loop, iter_loops
 
 
@@ -203,12 +204,23 @@ def _stream_batches(graph, edges, progress):
     return passes
 
 
-def loop_batches(graph: nx.DiGraph):
+def loop_batches(graph: nx.DiGraph, limit: int | None = None):
     """Every loop with its incidence matrices, held in memory, for repeated analyses of one
-    model (the explorer): about 0.5 kB a loop."""
+    model (the explorer): about 0.5 kB a loop. With `limit`, a model with more loops than that is
+    refused (TooManyLoops) once the limit is passed, before memory runs out."""
     edges = loop_edges(graph)
-    held = list(_stream_batches(graph, edges, False)(""))
+    held, count = [], 0
+    for batch in _stream_batches(graph, edges, False)(""):
+        held.append(batch)
+        count += len(batch[0])
+        if limit is not None and count > limit:
+            raise TooManyLoops(f"{graph.graph.get('model', 'the model')} has more than {limit:,} feedback loops: too "
+                               f"many to hold and score all of them")
     return lambda label: iter(held)
+
+
+class TooManyLoops(BadInput):
+    """A model with more loops than an analysis can hold."""
 
 
 def _incidence(batch, edge_index: dict, n_edges: int):

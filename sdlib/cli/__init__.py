@@ -17,8 +17,7 @@ import os
 import shlex
 import sys
 
-# name -> (module, one-line help). `check` and `calibrate` (DESIGN.md section 8) join here when
-# the model's checks and calibration data land, each as its own module.
+# name -> (module, one-line help). `calibrate` (DESIGN.md section 8) joins here with the calibration.
 COMMANDS = {
     "run": ("sdlib.cli.run", "run a scenario from runs/ (or a scenario .toml file)"),
     "simulate": ("sdlib.cli.simulate", "run any Vensim .mdl model with its own defaults"),
@@ -26,6 +25,7 @@ COMMANDS = {
     "compare": ("sdlib.cli.compare", "compare runs or scenarios side by side"),
     "ensemble": ("sdlib.cli.ensemble", "Monte Carlo, Latin hypercube, Sobol or Morris ensembles (batch engine)"),
     "loops": ("sdlib.cli.loops", "feedback loops: polarity, families, dominance (Loops That Matter), diagrams"),
+    "check": ("sdlib.cli.check", "identities and reality checks of the model, pass or miss"),
     "serve": ("sdlib.cli.serve", "the policy explorer in a browser (a local web server)"),
 }
 

@@ -66,6 +66,10 @@ def report(dataset, summary: list[str]) -> int:
             values = dataset[name].isel(run=0).to_numpy()
             print(f"{name:<{width}}  {values[0]:>12.4g}  {values[-1]:>12.4g}  {dataset[name].attrs['units']}")
     print(f"run folder: {dataset.attrs['folder']}")
+    import json
+
+    for warning in json.loads(dataset.attrs.get("warnings", "[]")):
+        sys.stderr.write(f"tokenworld: note: {warning}\n")
     if dataset.attrs["status"] == "diverged":
         last = time[-1] if len(time) else dataset.attrs["initial_time"]
         sys.stderr.write(

@@ -1,8 +1,9 @@
 """The explorer's loop view: which families of feedback loops drive the current run (Loops That Matter).
 
-The loops of the model are enumerated once per server (about 20 s and 0.5 GB for Tokenworld's
-242,000 loops, done on the first request) and kept; each run is then scored in a few seconds on
-a coarse time grid (about 40 times), enough to see which loops dominate when.
+The loops of the model are enumerated once per server (on the first request) and kept, about 0.5 kB
+a loop; each run is then scored in a few seconds on a coarse time grid (about 40 times), enough to
+see which loops dominate when. A model with more than MAX_LOOPS loops is refused with a message
+instead of filling memory.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from ..analysis.ltm import dominance, loop_batches
 from ..core.errors import BadInput
 
 POINTS = 40  # scored times per run
+MAX_LOOPS = 1_000_000  # about 0.5 GB held
 
 
 class LoopView:
@@ -30,7 +32,7 @@ class LoopView:
                 graph = causal_graph(model.spec)
                 families = loop_families(model.spec)
                 classify = family_classifier(families) if families else (lambda loop: "all loops")
-                batches = loop_batches(graph)
+                batches = loop_batches(graph, limit=MAX_LOOPS)
                 names = {loop.id: classify(loop) for batch, _ in batches("") for loop in batch}
                 self._models[model.path] = (graph, batches, names)
             return self._models[model.path]

@@ -1,12 +1,14 @@
 """Reality checks: the model's identities and extreme conditions, declared in a TOML file beside the model.
 
-The file (e.g. `models/tokenworld-checks.toml`) holds `[[identity]]` tables, checked on every scenario in
-every saved year, and `[[reality]]` tables: a scenario run with a few parameters set, and the behaviour
-it must show. This module reads the file, checks every name against the model, and evaluates results
-it is given; it does not run anything itself, so any engine or front-end can use it.
+The file `<model>-checks.toml` (e.g. `models/tokenworld-checks.toml`) holds `[[identity]]` tables,
+checked on every scenario in every saved year, `[[reality]]` tables (a scenario run with a few
+parameters set, and the behaviour it must show), `[[divergence]]` tables (scenarios documented to
+diverge) and `[[warning]]` tables (facts about a run worth a line in its manifest). This module reads
+the file, checks every name against the model, and evaluates results it is given; `sdlib.check` runs
+the scenarios.
 
-A crashed or diverged run fails every check asked of it (unless the check expects a divergence):
-a check never passes on a run that did not finish.
+A crashed or diverged run fails every check asked of it (unless its divergence is documented): a check
+never passes on a run that did not finish.
 
 >>> checks = load_checks("models/tokenworld-checks.toml", spec)          # doctest: +SKIP
 >>> results = identity_results("baseline", frame, "ok", params, checks)  # doctest: +SKIP
@@ -22,10 +24,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import BadInput
-from .modelspec import ModelSpec
+from ..core.errors import BadInput
+from ..core.spec import ModelSpec
 
-RELATIONS = {"<=": np.less_equal, ">=": np.greater_equal}
+RELATIONS = {"<=": np.less_equal, ">=": np.greater_equal, "<": np.less, ">": np.greater}
 EXPECTATIONS = ("max", "min", "equals", "above_baseline", "below_baseline")
 
 
@@ -67,10 +69,22 @@ class Reality:
 
 
 @dataclass
+class Warning_:
+    id: str
+    left: str
+    relation: str
+    right: str
+    message: str  # with {year}: the first saved year the relation holds
+
+
+@dataclass
 class Checks:
     path: Path
     identities: list[Identity]
     realities: list[Reality]
+    final_time: float | None = None  # the year scenarios are run to for their identities
+    divergences: dict = field(default_factory=dict)  # scenario -> documented reason it diverges
+    warnings: list[Warning_] = field(default_factory=list)
 
 
 @dataclass
@@ -105,6 +119,11 @@ def _json_number(x):
 
 # ---------------------------------------------------------------- reading
 
+def checks_path(spec: ModelSpec) -> Path:
+    """Where a model's checks live: `<model>-checks.toml` beside the `.mdl`."""
+    return spec.path.with_name(spec.path.stem + "-checks.toml")
+
+
 def load_checks(path: str | Path, spec: ModelSpec) -> Checks:
     """Read and validate a checks file: unknown keys or names are refused with the table's id."""
     path = Path(path)
@@ -114,16 +133,35 @@ def load_checks(path: str | Path, spec: ModelSpec) -> Checks:
         raise BadInput(f"{path.name}: cannot read the checks file ({exc})") from None
     except tomllib.TOMLDecodeError as exc:
         raise BadInput(f"{path.name}: not valid TOML ({exc})") from None
-    unknown = set(data) - {"identity", "reality"}
+    unknown = set(data) - {"identity", "reality", "final_time", "divergence", "warning"}
     if unknown:
-        raise BadInput(f"{path.name}: unknown table(s) {', '.join(sorted(unknown))} (expected identity, reality)")
+        raise BadInput(f"{path.name}: unknown key(s) {', '.join(sorted(unknown))} "
+                       f"(expected final_time, identity, reality, divergence, warning)")
     identities = [_identity(path, t, spec) for t in data.get("identity", [])]
     realities = [_reality(path, t, spec) for t in data.get("reality", [])]
     ids = [c.id for c in identities + realities]
     dup = {i for i in ids if ids.count(i) > 1}
     if dup:
         raise BadInput(f"{path.name}: check id(s) used twice: {', '.join(sorted(dup))}")
-    return Checks(path, identities, realities)
+    final = _number(path, "final_time", "final_time", data["final_time"]) if "final_time" in data else None
+    divergences = {}
+    for t in data.get("divergence", []):
+        _keys(path, "a [[divergence]]", t, {"scenario", "reason"})
+        if not t.get("scenario") or not t.get("reason"):
+            raise BadInput(f"{path.name}: each [[divergence]] needs a 'scenario' and the 'reason' it diverges")
+        divergences[str(t["scenario"])] = str(t["reason"])
+    warnings = [_warning(path, t, spec) for t in data.get("warning", [])]
+    return Checks(path, identities, realities, final, divergences, warnings)
+
+
+def _warning(path, t, spec) -> Warning_:
+    where = f"warning '{t.get('id', '?')}'"
+    _keys(path, where, t, {"id", "left", "relation", "right", "message"})
+    if t.get("relation") not in RELATIONS or "id" not in t or "message" not in t:
+        raise BadInput(f"{path.name}: {where}: needs 'id', 'left', 'relation' (one of {', '.join(RELATIONS)}), "
+                       f"'right' and 'message'")
+    return Warning_(str(t["id"]), _name(path, where, spec, t.get("left")), t["relation"],
+                    _name(path, where, spec, t.get("right")), str(t["message"]))
 
 
 def _name(path, where, spec, name) -> str:
@@ -219,6 +257,27 @@ def _expectation(path, where, spec, e) -> Expectation:
 
 
 # ---------------------------------------------------------------- evaluating
+
+def run_warnings(frame: pd.DataFrame, checks: Checks) -> list[str]:
+    """The warnings whose relation holds in some saved year, each with the first such year."""
+    found = []
+    for w in checks.warnings:
+        if w.left not in frame.columns or w.right not in frame.columns:
+            continue
+        holds = RELATIONS[w.relation](frame[w.left].to_numpy(dtype=float), frame[w.right].to_numpy(dtype=float))
+        if holds.any():
+            found.append(w.message.format(year=f"{frame.index[int(np.argmax(holds))]:g}"))
+    return found
+
+
+def status_result(scenario: str, status: str, diverged_at, checks: Checks) -> CheckResult:
+    """A run completes (status ok), or diverges where the checks file documents that it must."""
+    reason = checks.divergences.get(scenario)
+    if reason:
+        return CheckResult("documented-divergence", "reality", scenario, None, diverged_at, None, None, None,
+                           status == "diverged", reason, f"status {status}")
+    return CheckResult("run-completes", "reality", scenario, None, diverged_at, None, None, None, status == "ok",
+                       "The run reaches its final time with every value finite", f"status {status}")
 
 def _unfinished(check_id, kind, scenario, status, description, variable=None) -> CheckResult:
     return CheckResult(check_id, kind, scenario, variable, None, None, None, None, False, description,

@@ -10,6 +10,7 @@ float precision), `units.csv` (each column's units and kind), `manifest.json` an
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import platform
@@ -116,20 +117,27 @@ def _jsonable(value):
 
 def provenance() -> dict:
     """Versions and origin, so a result can be traced and re-run."""
-    versions = {"python": platform.python_version()}
-    for package in ("tokenworld", "pysd", "numpy", "pandas", "xarray", "numba", "matplotlib", "networkx"):
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            pass
+    versions, commit = _code_in_this_process()
     info = {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "versions": versions,
+        "versions": dict(versions),
     }
-    commit = _git_commit()
     if commit:
         info["git_commit"] = commit
     return info
+
+
+@functools.lru_cache(maxsize=1)
+def _code_in_this_process() -> tuple[tuple, str | None]:
+    """Package versions and the checkout's commit, read once: the code a process runs is the code it
+    loaded (and reading them costs about 20 ms, which every explorer run would otherwise pay)."""
+    versions = [("python", platform.python_version())]
+    for package in ("tokenworld", "pysd", "numpy", "pandas", "xarray", "numba", "matplotlib", "networkx"):
+        try:
+            versions.append((package, metadata.version(package)))
+        except metadata.PackageNotFoundError:
+            pass
+    return tuple(versions), _git_commit()
 
 
 def _git_commit() -> str | None:

@@ -21,7 +21,7 @@ def fan_chart(dataset: xr.Dataset, outcome: str) -> Figure:
         bands = np.nanpercentile(values, [5, 25, 50, 75, 95], axis=0)
     fig = Figure(figsize=(7.5, 4.8))
     ax = fig.subplots()
-    fig.subplots_adjust(left=0.13, right=0.97, top=0.83, bottom=0.12)
+    fig.subplots_adjust(left=0.13, right=0.97, top=0.78, bottom=0.12)
     ax.fill_between(time, bands[0], bands[4], alpha=0.2, color="tab:blue", label="5-95%")
     ax.fill_between(time, bands[1], bands[3], alpha=0.4, color="tab:blue", label="25-75%")
     ax.plot(time, bands[2], color="tab:blue", lw=2, label="median")

@@ -1,7 +1,7 @@
 """Build docs/calibration.md and its figures: the integrated baseline against the calibration data.
 
     python docs/build_calibration.py
-    python docs/build_calibration.py --before OLD.mdl    # also re-measure the "before" column
+    python docs/build_calibration.py --before old/tokenworld.mdl   # also re-measure the "before" column
 
 Every model number is read from a fresh `baseline` run saved every time step (1/16 year), so that
 a mid-year value is the model's and not an interpolation between two years. A year's value is the
@@ -9,8 +9,10 @@ mean over that calendar year when the data are annual totals. Every data point c
 ../shared/data/calibration.csv or ../shared/data/anchors.csv (or DESIGN.md section 3).
 
 The "before" column is the model as it was before issue 12 closed the economy (commit f953ced),
-measured with the same functions: `git show f953ced:models/tokenworld.mdl > old.mdl` and
-`--before old.mdl` measures it again.
+measured with the same functions: `mkdir old && git show f953ced:models/tokenworld.mdl >
+old/tokenworld.mdl` and `--before old/tokenworld.mdl` measures it again (keep the file's name: the
+translation cache is keyed by content, and a copy of an already translated model under another
+name is refused).
 """
 
 from __future__ import annotations

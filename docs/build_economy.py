@@ -91,6 +91,9 @@ def long_run(base, faster):
     g = growth(base, "World GDP", 2150, 2200)
     lift = growth(faster, "World GDP", 2150, 2200) - g
     pop = growth(base, "World population", 2150, 2200)
+    tokens = growth(base, "Token use", 2150, 2200)
+    price = growth(base, "Token price", 2150, 2200)
+    copper = growth(base, "Copper price", 2150, 2200)
     return (
         f"World output grows at {pct(g, 2)} a year over 2150-2200. On a balanced path with capital "
         f"keeping pace, Y grows at (b (g_A + g_N) + c g_S)/(1 - a): labour-augmenting technology "
@@ -100,10 +103,12 @@ def long_run(base, faster):
         f"AI changes the *level* of the path, not its slope: the automatable share of tasks is bounded "
         f"(`maximum automatable task share`, 20%, Eloundou et al.) and, with sigma < 1 "
         f"(`task substitution elasticity`), what agents can add is bounded too, however cheap tokens get "
-        f"(Baumol's cost disease, Aghion, Jones and Jones 2019). The token frontier's long-run growth "
-        f"follows the economy's: developers spend a stable share of software revenue on tokens "
-        f"(marginal return = marginal cost), agents' spending share falls as tokens get cheap, and "
-        f"compute is built for the demand that results. The two spending-ceiling shares that used to set "
+        f"(Baumol's cost disease, Aghion, Jones and Jones 2019). Tokens follow the economy: developers "
+        f"spend a stable share of software revenue on tokens (marginal return = marginal cost), agents' "
+        f"spending share falls as tokens get cheap, and compute is built for the demand that results. "
+        f"Over 2150-2200 tokens grow at {pct(tokens, 2)} a year, a little slower than world output, "
+        f"because a token's price rises {pct(price, 2)} a year as copper gets scarcer (`Copper price` "
+        f"{pct(copper, 2)} a year). The two spending-ceiling shares that used to set "
         f"the long run are gone; `docs/sensitivity.md` screens every parameter."
     )
 

@@ -7,8 +7,8 @@ in the findings comes from runs made here (the policy scenarios and the baseline
 baseline with the parameters that set the long run at the ends of their plausible ranges).
 
 In the integrated economy a lever's effect in a year is the ratio of five-year means centred on
-that year (scenario over baseline): until about 2070 the token market swings with a period of
-about four years (docs/calibration.md), and a lever that shifts the swings a little would
+that year (scenario over baseline): until about 2040 the token market goes through a shortage
+and the glut that follows (docs/economy.md), and a lever that shifts the swings a little would
 otherwise show as a large effect in one year and the opposite in the next.
 """
 

@@ -72,9 +72,10 @@ def report(dataset, summary: list[str]) -> int:
         sys.stderr.write(f"tokenworld: note: {warning}\n")
     if dataset.attrs["status"] == "diverged":
         last = time[-1] if len(time) else dataset.attrs["initial_time"]
+        where = f" in '{dataset.attrs['diverged_variable']}'" if dataset.attrs.get("diverged_variable") else ""
         sys.stderr.write(
-            f"tokenworld: diverged at {dataset.attrs['diverged_at']:g}: a value became non-finite or exceeded 1e300; "
-            f"results up to {last:g} written, status \"diverged\"\n"
+            f"tokenworld: diverged at {dataset.attrs['diverged_at']:g}{where}: a value became infinite, NaN out of "
+            f"numbers, exceeded 1e300 or could not be computed; results up to {last:g} written, status \"diverged\"\n"
         )
         return 3
     return 0

@@ -1,16 +1,22 @@
 """Loop dominance with Loops That Matter (Schoenberg, Davidsen and Eberlein 2020; Schoenberg,
 Hayward and Eberlein 2023), as Stella Architect and Simlin compute it.
 
-The model is run on the batch engine with a value saved every time step (the caller passes that
-run, see `sdlib.loops`). Then, over each step:
+The model is run with a value saved every time step (the caller passes that run, see
+`sdlib.loops`). The score at time t uses the change over the step [t - dt, t], as the published
+scores of Stella and Simlin do (the logistic model's reinforcing loop scores 1 - P(t)/K at t):
 
 - link score of x -> z (z an auxiliary or flow): |D_x z / D z| * sign(D_x z / D x), where
-  D_x z = z(x now, other inputs as before) - z before is the change z would have made had only x
-  changed, obtained by evaluating z's own equation (`Model.equation`); 0 when z or x did
-  not change;
-- link score of a flow f -> stock S: |dt D f / (D S_t - D S_{t-dt})| * (+1 for an inflow, -1 for
-  an outflow): the flow's change relative to the change of the stock's net flow over the step
-  that drove it (the 2023 form, with Simlin's timing);
+  D z = z(t) - z(t - dt) and D_x z = z(t) - z(x at t - dt, every other input at t) is the part
+  of z's change that x's change made, obtained by evaluating z's own equation
+  (`Model.equation`); 0 when z or x did not change;
+- link score of x -> S, S a stock: the same, of S's net flow R (its INTEG rate): |D_x R / D R| *
+  sign(D_x R / D x). For a flow f (a whole term of the rate) this is the 2023 form, the change
+  of the flow over the change of the net flow, |D f / D R|, +1 for an inflow and -1 for an
+  outflow; it holds as well for a rate written as any expression;
+- a SMOOTH or DELAY x of an input u over a time T is scored as the first-order stock it is (for
+  SMOOTH, SMOOTHI, DELAY1, DELAY1I exactly): net flow R = (u - x) / T, so the link u -> x scores
+  |D u / (D u - D x)|. Third and n-th order ones are scored the same way, as first-order ones of
+  the same delay time: their inner stocks are not saved, and this keeps their lag in the score;
 - loop score: the product of its link scores; relative loop score: the loop score over the sum
   of the absolute loop scores of every loop of the model, so that their absolute values sum to 1
   at each step, balancing loops negative.
@@ -29,7 +35,7 @@ import numpy as np
 from scipy import sparse
 
 from ..core.controls import Controls
-from ..core.errors import BadInput
+from ..core.errors import BadInput, UnsupportedConstruct
 from .loops import Loop, iter_loops
 
 
@@ -53,34 +59,77 @@ def run_values(data) -> tuple[np.ndarray, dict]:
 
 def link_scores(graph: nx.DiGraph, model, time: np.ndarray, values: dict, edges, controls: Controls | None = None
                 ) -> dict:
-    """Link score series (length T-1, for each step) of the given edges; `model` is a `sdlib.Model`."""
+    """Link score series of the given edges: entry k is the score at time[k + 1], over the step
+    [time[k], time[k + 1]]. `model` is a `sdlib.Model`; `values` every variable's (and constant's)
+    series on `time`."""
     scores = {}
-    dt = float(time[1] - time[0])
-    previous = {name: v[:-1] for name, v in values.items()}
+    current = {name: v[1:] for name, v in values.items()}
+    rates: dict = {}  # a stock's or delay's net flow on `time`
     equations: dict = {}
-    with np.errstate(divide="ignore", invalid="ignore"):
+
+    def equation(target):
+        if target not in equations:
+            equations[target] = model.equation(target, controls)
+        return equations[target]
+
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for source, target in edges:
-            kind = graph.nodes[target]["type"]
+            element = model.spec[target]
             dx = np.diff(values[source])
-            if kind == "stock" and model.spec[target].kind == "stock":
-                # The flow's change over the interval that drove the stock's change, relative to
-                # the change of the stock's net flow over that interval (Simlin's convention):
-                # dimensionless, and the same as the 2023 form |di/dt / d2S/dt2| as dt -> 0.
-                sign = 1.0 if graph.edges[source, target]["polarity"] != "-" else -1.0
-                net = np.diff(values[target]) / dt  # net flow at each time step (Euler)
-                dnet = np.diff(net)
-                score = np.concatenate([[0.0], np.where(dnet != 0, np.abs(dx[:-1] / dnet), 0.0)]) * sign
+            if element.kind == "delay":
+                delay = _first_order(element, values)
+                if target not in rates:
+                    rates[target] = delay(values)
+                lagged = dict(values)
+                lagged[source] = np.concatenate([values[source][:1], values[source][:-1]])
+                partial = rates[target][1:] - delay(lagged)[1:]
+                dz = np.diff(rates[target])
             else:
-                if target not in equations:
-                    equations[target] = model.equation(target, controls)
-                env = dict(previous)
-                env[source] = values[source][1:]
-                partial = equations[target](env, time[1:], values) - values[target][:-1]
-                dz = np.diff(values[target])
-                ratio = np.where(dz != 0, partial / dz, 0.0)
-                score = np.abs(ratio) * np.where(dx != 0, np.sign(partial / np.where(dx != 0, dx, 1.0)), 0.0)
+                if element.kind == "stock" and target not in rates:
+                    rates[target] = equation(target)(values, time, values)
+                env = dict(current)
+                env[source] = values[source][:-1]  # only x at its value before the step
+                after = rates[target][1:] if element.kind == "stock" else values[target][1:]
+                partial = after - equation(target)(env, time[1:], values)
+                dz = np.diff(rates[target]) if element.kind == "stock" else np.diff(values[target])
+            ratio = np.where(dz != 0, partial / np.where(dz != 0, dz, 1.0), 0.0)
+            score = np.abs(ratio) * np.where(dx != 0, np.sign(partial * np.sign(dx)), 0.0)
             scores[(source, target)] = np.nan_to_num(score, nan=0.0, posinf=0.0, neginf=0.0)
     return scores
+
+
+def _first_order(element, values: dict):
+    """values -> the net flow (u - x) / T of a SMOOTH or DELAY x, as a first-order stock."""
+    from pysd.translators.structures import abstract_expressions as ax
+
+    from ..core.spec import name_key
+
+    node = element.ast
+    names = {name_key(n): n for n in values}
+    output = values[element.name]
+
+    def value(part, series):
+        if isinstance(part, (int, float)):
+            return float(part)
+        if isinstance(part, ax.ReferenceStructure) and name_key(part.reference) in names:
+            return series[names[name_key(part.reference)]]
+        if isinstance(part, ax.ArithmeticStructure) and set(part.operators) <= {"+", "-", "*", "/", "negative"}:
+            args = [value(a, series) for a in part.arguments]
+            if part.operators == ["negative"]:
+                return -args[0]
+            result = args[0]
+            for op, arg in zip(part.operators, args[1:], strict=False):
+                result = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide}[op](result, arg)
+            return result
+        raise UnsupportedConstruct(f"loop dominance: the input or delay time of '{element.name}' "
+                                   f"({type(part).__name__}) is not a sum, product or quotient of variables")
+
+    time_node = next((getattr(node, f) for f in ("smooth_time", "delay_time", "average_time")
+                      if getattr(node, f, None) is not None), None)
+    if time_node is None or getattr(node, "input", None) is None:
+        raise UnsupportedConstruct(f"loop dominance: '{element.name}' ({type(node).__name__}) is not a SMOOTH "
+                                   f"or a DELAY")
+    return lambda series: (value(node.input, series) - output) / value(time_node, series)
 
 
 CHUNK = 4096  # loops scored at once: a (CHUNK x time) array, tens of MB

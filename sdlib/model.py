@@ -121,15 +121,28 @@ class Model:
 
         if find_spec("numba") is None:
             return False
-        try:
-            self.compiled()
-        except UnsupportedConstruct:
-            return False
-        return True
+        if not hasattr(self, "_supports_batch"):
+            try:
+                self.compiled()
+                self._supports_batch = True
+            except UnsupportedConstruct:
+                self._supports_batch = False
+        return self._supports_batch
 
-    def equation(self, name: str, controls: Controls | None = None):
-        """One element's equation as a numpy function of its inputs (for the loop analysis)."""
-        return self.compiled().equation(name, controls)
+    def equation(self, name: str, controls: Controls | None = None, params: dict | None = None):
+        """One element's equation as a function `(env, t, init=None) -> values` of its inputs (for the
+        loop analysis): the batch engine's numpy when it compiles the model, else PySD's own function
+        evaluated time by time (`params` then set the constants the run had)."""
+        if self.supports_batch():
+            return self.compiled().equation(name, controls)
+        from .engine.pysd_engine import PySDEquations
+
+        key = (tuple(sorted((k, repr(v)) for k, v in (params or {}).items())), controls)
+        cached = getattr(self, "_pysd_equations", None)
+        if cached is None or cached[0] != key:
+            cached = (key, PySDEquations(self.path, params, controls))
+            self._pysd_equations = cached
+        return cached[1].equation(name, controls)
 
     def run(self, params: dict | None = None, controls: Controls | None = None, n: int | None = None,
             columns: list[str] | None = None, engine: str = "pysd", progress: bool | None = None) -> xr.Dataset:

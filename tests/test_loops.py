@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 
 import networkx as nx
@@ -144,7 +145,7 @@ def test_json_count_is_exact_when_the_list_is_cut(cli, tmp_path):
     assert code == 0
     data = json.loads(out.read_text())
     assert data["count"] == 5 and len(data["loops"]) == 2
-    assert data["by_polarity"] == {"reinforcing": 2, "balancing": 3, "undetermined": 0}
+    assert data["by_polarity"] == {"reinforcing": 2, "balancing": 3, "undetermined": 0, "inactive": 0}
     for loop in data["loops"]:
         assert set(loop) >= {"id", "polarity", "variables"}
     assert "5 feedback loops" in stdout
@@ -214,3 +215,47 @@ def test_a_loop_family_naming_an_unknown_variable_is_refused(tmp_path):
     (tmp_path / "logistic-loops.toml").write_text('[[family]]\nname = "growth"\nthrough = ["Populaton"]\n')
     with pytest.raises(BadInput, match="Populaton"):
         loop_families(load_spec(model))
+
+
+def test_a_run_settles_the_signs_the_equations_leave_open():
+    # tests/models/polarity_run.mdl: five one-stock loops, each link S -> f's sign open from the
+    # equations alone (a factor 1 - w, tables rising and falling, a flat table, a lever at 0).
+    lp = sdlib.loops(str(MODELS / "polarity_run.mdl"))
+    polarity = {str(v): str(p) for v, p in zip(lp["variables"].to_numpy(), lp["polarity"].to_numpy(), strict=False)}
+    assert polarity == {
+        "S1 -> f1": "reinforcing",  # (1 - w) = 0.5 all along the run
+        "S2 -> f2": "reinforcing",  # the table's rising side only (S2 < 100)
+        "S3 -> f3": "undetermined",  # past the table's peak (S3 > 4 after t = 6): the sign changes
+        "S4 -> f4": "inactive",  # a flat table: the link never acts
+        "S5 -> f5": "reinforcing",  # a lever at 0, declared [0, 1]: the loop it gates when it is on
+    }
+    assert json.loads(lp.attrs["by_polarity"]) == {"reinforcing": 3, "balancing": 0, "undetermined": 1,
+                                                   "inactive": 1}
+    assert json.loads(lp.attrs["links_signed_by_run"]) == ["S1 -> f1", "S2 -> f2", "S4 -> f4"]
+    assert [u["link"] for u in json.loads(lp.attrs["unsigned_links"])] == ["S3 -> f3"]
+    assert [u["link"] for u in json.loads(lp.attrs["inactive_links"])] == ["S4 -> f4"]
+
+
+def test_tokenworld_loops_have_a_sign_but_for_the_exceptions():
+    # Before the run settled open signs, 89% of Tokenworld's loops were "undetermined".
+    lp = sdlib.loops("baseline", max_loops=1)
+    counts = json.loads(lp.attrs["by_polarity"])
+    assert lp.attrs["count"] == sum(counts.values()) > 200_000
+    assert counts["undetermined"] + counts["inactive"] < 0.01 * lp.attrs["count"]
+
+
+WORLD3 = os.environ.get("TOKENWORLD_WORLD3")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not WORLD3, reason="needs World3-03 (wrld3-03.mdl, e.g. from bpowers/simlin's "
+                                       "test/metasd/WRLD3-03/); set TOKENWORLD_WORLD3 to its path")
+def test_world3_loops_are_counted_and_signed():
+    # 1,863,803 elementary loops (an independent enumeration agrees, issue 14); before the run
+    # settled open signs, 99.6% of them were undetermined.
+    lp = sdlib.loops(WORLD3, max_loops=5)
+    counts = json.loads(lp.attrs["by_polarity"])
+    assert lp.attrs["count"] == 1_863_803 == sum(counts.values())
+    assert counts["undetermined"] < 0.001 * lp.attrs["count"]
+    # loops through the technology policies, switched off until 4000 and with flat tables, never act
+    assert counts["undetermined"] + counts["reinforcing"] + counts["balancing"] > 0.5 * lp.attrs["count"]

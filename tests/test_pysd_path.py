@@ -197,3 +197,43 @@ def test_a_model_pysd_cannot_start_is_refused_in_one_line(tmp_path, cli):
     path = model(tmp_path, "unimplemented", "x = GET TIME VALUE(1, 0, 0) ~~|")
     code, _, err = cli("simulate", path, "--out", tmp_path / "run")
     assert code == 2 and len(err.strip().splitlines()) == 1 and "PySD does not implement" in err
+
+
+def test_pysd_evaluates_each_equation_as_the_batch_engine_does():
+    # The loop analysis's two ways of evaluating one equation on a run's values: PySD's own
+    # function time by time (for models the batch engine does not compile) and the batch
+    # engine's numpy. On Tokenworld (every kind of element but delays) and on the table, ramp,
+    # step and switch constructs they agree to rounding.
+    from sdlib.engine.pysd_engine import PySDEquations
+
+    for path, final_time in ((MODELS / "constructs.mdl", None), (sdlib.Model().path, 2030)):
+        model = sdlib.Model(path)
+        controls = model.controls(final_time=final_time)
+        data = model.run(controls=controls.every_step(), columns=model.variables(constants=True), engine="batch")
+        values = {name: data[name].to_numpy()[0] for name in data.data_vars}
+        time = data["time"].to_numpy()
+        pysd = PySDEquations(model.path, None, controls)
+        checked = 0
+        for element in model.spec.elements.values():
+            if element.kind not in ("auxiliary", "flow", "stock"):
+                continue
+            batch = model.compiled().equation(element.name, controls)(values, time, values)
+            ours = pysd.equation(element.name)(values, time, values)
+            np.testing.assert_allclose(ours, batch, rtol=1e-12, atol=1e-300, err_msg=element.name)
+            checked += 1
+        assert checked >= (150 if final_time else 5)
+
+
+def test_pysd_equations_follow_a_changed_input(tmp_path):
+    # z = x * y + LOOKUP(x): held inputs are the ones given, not the run's
+    from sdlib.engine.pysd_engine import PySDEquations
+
+    path = model(tmp_path, "eq", """
+x = Time ~~|
+y = 2 ~~|
+table([(0,0)-(10,10)],(0,0),(10,5)) ~~|
+z = x * y + table(x) ~~|
+""")
+    z = PySDEquations(path).equation("z")
+    t = np.array([0.0, 1.0, 4.0])
+    np.testing.assert_allclose(z({"x": np.array([1.0, 2.0, 20.0]), "y": 3.0}, t), [3.5, 7.0, 65.0], rtol=1e-15)

@@ -17,7 +17,7 @@ import xarray as xr
 
 from ..core.errors import BadInput, TokenworldError
 from .graph import causal_graph
-from .loops import Loop, canonical, iter_loops
+from .loops import POLARITIES, Loop, canonical, iter_loops
 from .polarity import value_signs_from_run
 from .sketch import compare_with_sketch, read_sketch
 
@@ -66,13 +66,36 @@ def family_classifier(families: list[dict]):
     return group_of
 
 
-def signed_graph(resolved, final_time=None):
-    """The causal graph with link polarities, the signs of values taken from a run of the model."""
+def signed_graph(resolved, data=None):
+    """The causal graph with link polarities: from the equations, with the signs of values taken
+    from a run of the model, and where the equations leave a link's sign open, from the signs of
+    its partial changes along that run (see `partials.run_polarity`). Each link says which
+    (`polarity_from`: "equations" or "run"). `data`: that run, when the caller has it (with the
+    constants as columns); else the model is run here."""
+    from .ltm import loop_edges
+    from .partials import Partials, run_polarity
+
     model = resolved.model
     engine = "batch" if model.supports_batch() else "pysd"
-    data = model.run(resolved.params, resolved.controls, engine=engine, progress=False)
+    if data is None:
+        data = model.run(resolved.params, resolved.controls, columns=model.variables(constants=True), engine=engine,
+                         progress=False)
     frame = data.isel(run=0).to_dataframe()[list(data.data_vars)]
-    return causal_graph(model.spec, value_signs_from_run(frame)), engine
+    graph = causal_graph(model.spec, value_signs_from_run(frame))
+    for a, b in graph.edges:
+        graph.edges[a, b]["polarity_from"] = "equations"
+    open_links = [(a, b) for a, b in loop_edges(graph) if graph.edges[a, b]["polarity"] == "?"]
+    if open_links and len(frame) > 1:
+        values = {name: frame[name].to_numpy(dtype=float) for name in frame.columns}
+        partials = Partials(model, frame.index.to_numpy(dtype=float), values, resolved.controls, resolved.params)
+        for a, b in open_links:
+            try:
+                sign = run_polarity(partials, a, b)
+            except TokenworldError:
+                continue  # an equation this analysis cannot evaluate: its sign stays open
+            if sign != "?":
+                graph.edges[a, b].update(polarity=sign, polarity_from="run")
+    return graph, engine
 
 
 def loop_report(resolved, max_loops: int = 20, dominance: bool = False, progress: bool = False) -> xr.Dataset:
@@ -80,29 +103,32 @@ def loop_report(resolved, max_loops: int = 20, dominance: bool = False, progress
     started = clock.perf_counter()
     model = resolved.model
     spec = model.spec
-    graph, engine = signed_graph(resolved)
+    engine = "batch" if model.supports_batch() else "pysd"
+    every_step = None
+    if dominance:  # one run serves both the signs and the scores
+        every_step = model.run(resolved.params, resolved.controls.every_step(), columns=model.variables(constants=True),
+                               engine=engine, progress=False)
+    graph, engine = signed_graph(resolved, every_step)
     families = loop_families(spec)
     group_of = family_classifier(families) if families else None
     names = loop_names(spec)
     dom = None
     unsigned: dict = {}
     if dominance:
-        if engine != "batch":
-            raise BadInput(f"{spec.path.name}: loop dominance needs the batch engine, which cannot run this model")
         from .ltm import dominance as compute_dominance
 
         controls = resolved.controls
-        data = model.run(resolved.params, controls.every_step(), columns=model.variables(constants=True),
-                         engine="batch", progress=False)
+        data = every_step
+        assert data is not None
         if data.attrs["status"] != "ok":
             raise BadInput(f"loops: the run diverged at {data.attrs['diverged_at']:g}; loop dominance needs a "
                            f"finite run")
         stride = max(1, int(round(controls.n_steps / 400)))  # about 400 scored times: plenty to see
         dom = compute_dominance(graph, model, data, keep=max_loops, progress=progress, group_of=group_of,
-                                stride=stride)
+                                stride=stride, params=resolved.params)
         listed, count, by_polarity, sizes = dom.loops, dom.count, dom.by_polarity, dom.group_sizes
     else:
-        unsigned = {(a, b): 0 for a, b, sign in graph.edges(data="polarity") if sign == "?"}
+        unsigned = {(a, b): 0 for a, b, sign in graph.edges(data="polarity") if sign in ("?", "0")}
         listed, count, by_polarity, sizes = shortest_loops(graph, max_loops, group_of, unsigned)
     views = read_sketch(spec.path)
     candidates = listed
@@ -142,11 +168,13 @@ def loop_report(resolved, max_loops: int = 20, dominance: bool = False, progress
                                   if families else [])),
         "descriptions": json.dumps({loop.id: names[loop.variables][1] for loop in listed if loop.variables in names}),
         "order": "importance (Loops That Matter)" if dominance else "shortest first",
-        "unsigned_links": json.dumps([{"link": f"{a} -> {b}", "loops": n} for (a, b), n in
-                                      sorted(unsigned.items(), key=lambda item: -item[1])[:10] if n]),
+        "unsigned_links": _most_loops(unsigned, graph, "?"),
+        "inactive_links": _most_loops(unsigned, graph, "0"),
         "sketch": json.dumps(sketch), "engine": engine,
         # every link's polarity as found with the run's signs: the causal graph of this analysis
         "link_polarities": json.dumps({f"{a} -> {b}": sign for a, b, sign in graph.edges(data="polarity")}),
+        "links_signed_by_run": json.dumps(sorted(f"{a} -> {b}" for a, b, how in graph.edges(data="polarity_from")
+                                                 if how == "run")),
         "seconds": round(clock.perf_counter() - started, 2),
     })
     return dataset
@@ -157,15 +185,15 @@ def shortest_loops(graph, keep: int, group_of=None, unsigned: dict | None = None
     """Every loop counted (streamed), the `keep` shortest kept, and how many each family holds.
 
     `unsigned`, when given, counts for each link without one sign ("?") the loops it leaves
-    undetermined."""
+    undetermined, and for each link that never acts ("0") the loops it leaves inactive."""
     heap: list = []
     count = 0
-    by_polarity = {"reinforcing": 0, "balancing": 0, "undetermined": 0}
+    by_polarity = dict.fromkeys(POLARITIES, 0)
     sizes: dict = {}
     for n, loop in enumerate(iter_loops(graph)):
         count += 1
         by_polarity[loop.polarity] += 1
-        if unsigned is not None and loop.polarity == "undetermined":
+        if unsigned is not None and loop.polarity in ("undetermined", "inactive"):
             for link in loop.links:
                 if link in unsigned:
                     unsigned[link] += 1
@@ -179,6 +207,13 @@ def shortest_loops(graph, keep: int, group_of=None, unsigned: dict | None = None
             heapq.heapreplace(heap, item)
     listed = [loop for _, _, loop in sorted(heap, key=lambda item: (-item[0], -item[1]))]
     return listed, count, by_polarity, sizes
+
+
+def _most_loops(counts: dict, graph, symbol: str) -> str:
+    """The links of one polarity symbol through which most loops pass, as JSON (ten at most)."""
+    ranked = sorted(((link, n) for link, n in counts.items() if graph.edges[link]["polarity"] == symbol and n),
+                    key=lambda item: -item[1])
+    return json.dumps([{"link": f"{a} -> {b}", "loops": n} for (a, b), n in ranked[:10]])
 
 
 def loops_from(dataset: xr.Dataset) -> list[Loop]:
@@ -213,7 +248,8 @@ def as_json(dataset: xr.Dataset, points: int = 200) -> dict:
               "by_polarity": json.loads(attrs["by_polarity"]), "variables": attrs["variables_in_graph"],
               "links": attrs["links"], "order": attrs["order"], "loops": loops, "listed": len(loops),
               "sketch": json.loads(attrs["sketch"]), "seconds": attrs["seconds"],
-              "unsigned_links": json.loads(attrs["unsigned_links"])}
+              "unsigned_links": json.loads(attrs["unsigned_links"]),
+              "inactive_links": json.loads(attrs.get("inactive_links", "[]"))}
     families = json.loads(attrs["families"])
     if families:
         result["families"] = families

@@ -35,8 +35,9 @@ import numpy as np
 from scipy import sparse
 
 from ..core.controls import Controls
-from ..core.errors import BadInput, UnsupportedConstruct
-from .loops import Loop, iter_loops
+from ..core.errors import BadInput
+from .loops import POLARITIES, Loop, iter_loops
+from .partials import Partials
 
 
 @dataclass
@@ -46,7 +47,7 @@ class Dominance:
     importance: dict  # loop id -> mean absolute relative score over the run
     loops: list[Loop]  # the loops kept, most important first
     count: int  # all loops of the model
-    by_polarity: dict = field(default_factory=dict)  # reinforcing / balancing / undetermined -> how many
+    by_polarity: dict = field(default_factory=dict)  # reinforcing / balancing / undetermined / inactive -> how many
     groups: dict = field(default_factory=dict)  # group name -> summed relative score of its loops (every loop counted)
     group_sizes: dict = field(default_factory=dict)  # group name -> how many loops it holds
     group_shares: dict = field(default_factory=dict)  # group name -> summed |relative score|: shares summing to 1
@@ -57,86 +58,27 @@ def run_values(data) -> tuple[np.ndarray, dict]:
     return data["time"].to_numpy(), {name: data[name].to_numpy()[0] for name in data.data_vars}
 
 
-def link_scores(graph: nx.DiGraph, model, time: np.ndarray, values: dict, edges, controls: Controls | None = None
-                ) -> dict:
+def link_scores(graph: nx.DiGraph, model, time: np.ndarray, values: dict, edges, controls: Controls | None = None,
+                params: dict | None = None) -> dict:
     """Link score series of the given edges: entry k is the score at time[k + 1], over the step
     [time[k], time[k + 1]]. `model` is a `sdlib.Model`; `values` every variable's (and constant's)
-    series on `time`."""
+    series on `time` (see `Partials`)."""
+    partials = Partials(model, time, values, controls, params)
     scores = {}
-    current = {name: v[1:] for name, v in values.items()}
-    rates: dict = {}  # a stock's or delay's net flow on `time`
-    equations: dict = {}
-
-    def equation(target):
-        if target not in equations:
-            equations[target] = model.equation(target, controls)
-        return equations[target]
-
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for source, target in edges:
-            element = model.spec[target]
-            dx = np.diff(values[source])
-            if element.kind == "delay":
-                delay = _first_order(element, values)
-                if target not in rates:
-                    rates[target] = delay(values)
-                lagged = dict(values)
-                lagged[source] = np.concatenate([values[source][:1], values[source][:-1]])
-                partial = rates[target][1:] - delay(lagged)[1:]
-                dz = np.diff(rates[target])
-            else:
-                if element.kind == "stock" and target not in rates:
-                    rates[target] = equation(target)(values, time, values)
-                env = dict(current)
-                env[source] = values[source][:-1]  # only x at its value before the step
-                after = rates[target][1:] if element.kind == "stock" else values[target][1:]
-                partial = after - equation(target)(env, time[1:], values)
-                dz = np.diff(rates[target]) if element.kind == "stock" else np.diff(values[target])
+            partial, dx, dz = partials.changes(source, target)
             ratio = np.where(dz != 0, partial / np.where(dz != 0, dz, 1.0), 0.0)
             score = np.abs(ratio) * np.where(dx != 0, np.sign(partial * np.sign(dx)), 0.0)
             scores[(source, target)] = np.nan_to_num(score, nan=0.0, posinf=0.0, neginf=0.0)
     return scores
 
 
-def _first_order(element, values: dict):
-    """values -> the net flow (u - x) / T of a SMOOTH or DELAY x, as a first-order stock."""
-    from pysd.translators.structures import abstract_expressions as ax
-
-    from ..core.spec import name_key
-
-    node = element.ast
-    names = {name_key(n): n for n in values}
-    output = values[element.name]
-
-    def value(part, series):
-        if isinstance(part, (int, float)):
-            return float(part)
-        if isinstance(part, ax.ReferenceStructure) and name_key(part.reference) in names:
-            return series[names[name_key(part.reference)]]
-        if isinstance(part, ax.ArithmeticStructure) and set(part.operators) <= {"+", "-", "*", "/", "negative"}:
-            args = [value(a, series) for a in part.arguments]
-            if part.operators == ["negative"]:
-                return -args[0]
-            result = args[0]
-            for op, arg in zip(part.operators, args[1:], strict=False):
-                result = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide}[op](result, arg)
-            return result
-        raise UnsupportedConstruct(f"loop dominance: the input or delay time of '{element.name}' "
-                                   f"({type(part).__name__}) is not a sum, product or quotient of variables")
-
-    time_node = next((getattr(node, f) for f in ("smooth_time", "delay_time", "average_time")
-                      if getattr(node, f, None) is not None), None)
-    if time_node is None or getattr(node, "input", None) is None:
-        raise UnsupportedConstruct(f"loop dominance: '{element.name}' ({type(node).__name__}) is not a SMOOTH "
-                                   f"or a DELAY")
-    return lambda series: (value(node.input, series) - output) / value(time_node, series)
-
-
 CHUNK = 4096  # loops scored at once: a (CHUNK x time) array, tens of MB
 
 
 def dominance(graph: nx.DiGraph, model, data, keep: int = 20, progress: bool = False, group_of=None,
-              stride: int = 1, batches=None) -> Dominance:
+              stride: int = 1, batches=None, params: dict | None = None) -> Dominance:
     """Relative loop scores of the `keep` most important loops; every loop counts in the normaliser.
 
     `model` is the `sdlib.Model` and `data` one finite run of it saved at every time step
@@ -146,6 +88,7 @@ def dominance(graph: nx.DiGraph, model, data, keep: int = 20, progress: bool = F
     in thousands of variants of one mechanism); each family's relative scores are summed.
     `stride` scores every stride-th step only (the link scores still use every step).
     `batches` (from `loop_batches`) reuses the loops of an earlier call instead of enumerating them.
+    `params`: the constants the run was given (for equations PySD evaluates, see `Model.equation`).
 
     Loops stream in chunks: a chunk's loop scores are one sparse product of its loop-link incidence
     matrix with the logarithms of the link scores, so the two passes (the normaliser, then the
@@ -155,7 +98,7 @@ def dominance(graph: nx.DiGraph, model, data, keep: int = 20, progress: bool = F
     edges = loop_edges(graph)
     if batches is None:
         batches = _stream_batches(graph, edges, progress)
-    scores = link_scores(graph, model, time, values, edges)
+    scores = link_scores(graph, model, time, values, edges, params=params)
     columns = np.arange(len(time) - 1)[::-1][::stride][::-1]  # always keep the last step
     link = np.array([scores[e][columns] for e in edges]) if edges else np.zeros((0, len(columns)))
     zero = (link == 0).astype(float)
@@ -176,7 +119,7 @@ def dominance(graph: nx.DiGraph, model, data, keep: int = 20, progress: bool = F
     peak = np.full(len(columns), -np.inf)
     total = np.zeros(len(columns))
     count = 0
-    by_polarity = {"reinforcing": 0, "balancing": 0, "undetermined": 0}
+    by_polarity = dict.fromkeys(POLARITIES, 0)
     with np.errstate(invalid="ignore", over="ignore"):
         for batch, m in batches("loop scores (1/2)"):
             logs, _ = chunk_scores(m)

@@ -45,13 +45,19 @@ def main(args) -> int:
         tmp.write_text(json.dumps(result, indent=1), encoding="utf-8")
         tmp.replace(path)
     polarity = result["by_polarity"]
+    inactive = (f", {polarity['inactive']} inactive: through a link that never acts in this run"
+                if polarity.get("inactive") else "")
     print(f"{result['model']}: {result['count']} feedback loops ({polarity['reinforcing']} reinforcing, "
           f"{polarity['balancing']} balancing, {polarity['undetermined']} undetermined: a link's sign changes "
-          f"with the values) among {result['variables']} variables, in {result['seconds']} s")
+          f"with the values{inactive}) among {result['variables']} variables, in {result['seconds']} s")
     unsigned = json.loads(data.attrs["unsigned_links"])
     if unsigned:
-        print("  undetermined loops pass through links whose sign depends on the values, most often: "
+        print("  undetermined loops pass through links whose sign changes during the run, most often: "
               + "; ".join(f"{u['link']} ({u['loops']} loops)" for u in unsigned[:3]))
+    inert = json.loads(data.attrs.get("inactive_links", "[]"))
+    if inert:
+        print("  inactive loops pass through links that never act in this run, most often: "
+              + "; ".join(f"{u['link']} ({u['loops']} loops)" for u in inert[:3]))
     for family in result.get("families", []):
         print(f"  family {family['name']}: {family['loops']} loops")
     print(f"{result['listed']} loops, {result['order']}:")

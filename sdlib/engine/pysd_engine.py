@@ -13,6 +13,9 @@ the variable that became one. A progress bar shows long runs.
 Runs come back as a `BatchResult` (one row of arrays per run), the same raw form as the batch
 engine's; `sdlib.Model.run` turns either into the labelled Dataset every caller sees. An array
 variable's elements are columns named as PySD and Vensim name them, `name[a,b]`.
+
+`PySDEquations` evaluates one element's equation, as PySD computes it, on values from a run (the
+loop analysis's way into models the batch engine does not compile).
 """
 
 from __future__ import annotations
@@ -324,4 +327,114 @@ def control_values(model_path: Path) -> dict[str, float]:
     return values
 
 
-__all__ = ["PYSD_CONTROLS", "control_values", "run_pysd"]
+class PySDEquations:
+    """Elements' equations as PySD computes them, evaluated on values from a run.
+
+    `equation(name)` has the contract of the batch engine's `CompiledModel.equation`: a function
+    `(env, t, init=None) -> array` giving the element's value (for a stock: its net flow) at each
+    time `t`, its inputs read from `env` (Vensim name -> a series on `t`, or a number). PySD's
+    own function for the element runs once per time, with its inputs replaced by those values:
+    slower than the batch engine's numpy, but every model PySD runs can be evaluated.
+    `params` (checked constants) set the model as the run had it (INITIAL values read them).
+    """
+
+    def __init__(self, model_path: Path, params: dict | None = None, controls: Controls | None = None):
+        self.path = Path(model_path)
+        self.spec = load_spec(self.path)
+        with _quiet():
+            self.model = load_model(self.path)
+            if params:
+                self.model.set_components({k: v for k, v in params.items()})
+            if controls is not None:
+                self.model.time.set_control_vars(time_step=controls.time_step)
+            self.model.initialize()
+        self.module = self.model.components._components
+        for attribute, value in list(vars(self.module).items()):
+            if _is_plain_lookup(value):
+                setattr(self.module, attribute, _FastLookup(value))
+        self.module_names = {name_key(real): py for real, py in self.model.namespace.items()}
+        self.model.time.stage = "Run"
+
+    def equation(self, name: str, controls: Controls | None = None):
+        element = self.spec[name]
+        key = element.key
+        if element.subscripted:
+            from ..core.errors import UnsupportedConstruct
+
+            raise UnsupportedConstruct(f"{self.path.name}: '{element.name}' is an array; its equation is evaluated "
+                                       f"element by element only by the batch engine")
+        if element.kind in ("constant", "lookup", "data", "control"):
+            raise BadInput(f"{self.path.name}: '{element.name}' is a {element.kind}, it has no equation to evaluate")
+        py_name = self.module_names[key]
+        function = _unwrapped(getattr(self.module, py_name))
+        if element.kind == "stock":
+            integ = next(getattr(self.module, d) for d in self.model._dependencies[py_name] if d.startswith("_integ"))
+            compute = integ.ddt
+        else:
+            compute = function
+        inputs = [(dep, self.module_names[dep]) for dep in sorted(element.deps) if dep in self.module_names
+                  and self.spec.elements.get(dep) is not None and self.spec.elements[dep].kind not in ("lookup",)]
+        module, model = self.module, self.model
+
+        def evaluate(env, t, init=None):
+            t = np.atleast_1d(np.asarray(t, dtype=float))
+            names = {name_key(n): n for n in env}
+            series = [(py, np.broadcast_to(np.asarray(env[names[dep]], dtype=float), t.shape))
+                      for dep, py in inputs if dep in names]
+            saved = {py: getattr(module, py) for py, _ in series}
+            out = np.empty(t.shape)
+            try:
+                with _quiet():
+                    for i in range(len(t)):
+                        for py, values in series:
+                            setattr(module, py, _constant(float(values[i])))
+                        model.time._time = float(t[i])
+                        model.clean_caches()
+                        try:
+                            out[i] = float(np.real_if_close(compute()))
+                        except STEP_ERRORS:
+                            out[i] = np.nan
+            finally:
+                for py, original in saved.items():
+                    setattr(module, py, original)
+            return out
+
+        evaluate.inputs = [self.spec.elements[dep].name for dep, _ in inputs]  # type: ignore[attr-defined]
+        return evaluate
+
+
+def _is_plain_lookup(value) -> bool:
+    """A lookup table of numbers, one value per x, interpolated as Vensim does (clamped at the ends)."""
+    from pysd.py_backend.lookups import HardcodedLookups
+
+    data = getattr(value, "data", None)
+    return (isinstance(value, HardcodedLookups) and value.interp == "interpolate" and data is not None
+            and tuple(data.dims) == ("lookup_dim",))
+
+
+class _FastLookup:
+    """A plain lookup table evaluated with numpy's interpolation, as PySD's xarray one gives it (a
+    thousand times faster on a number: the loop analysis calls tables hundreds of thousands of times)."""
+
+    def __init__(self, lookup):
+        self.lookup = lookup
+        self.xs = np.asarray(lookup.data["lookup_dim"].values, dtype=float)
+        self.ys = np.asarray(lookup.data.values, dtype=float)
+
+    def __call__(self, x, final_subs=None):
+        if isinstance(x, (int, float, np.floating)) and not final_subs:
+            return float(np.interp(float(x), self.xs, self.ys))
+        return self.lookup(x, final_subs)
+
+
+def _unwrapped(function):
+    while hasattr(function, "__wrapped__"):
+        function = function.__wrapped__
+    return function
+
+
+def _constant(value: float):
+    return lambda: value
+
+
+__all__ = ["PYSD_CONTROLS", "PySDEquations", "control_values", "run_pysd"]

@@ -127,6 +127,8 @@ class Model:
                 self._supports_batch = True
             except UnsupportedConstruct:
                 self._supports_batch = False
+            except Exception:  # the batch engine failing on a model it accepts is its bug (a run on it
+                self._supports_batch = False  # says so); the analyses run the model on PySD instead
         return self._supports_batch
 
     def equation(self, name: str, controls: Controls | None = None, params: dict | None = None):

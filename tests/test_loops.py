@@ -259,3 +259,40 @@ def test_world3_loops_are_counted_and_signed():
     assert counts["undetermined"] < 0.001 * lp.attrs["count"]
     # loops through the technology policies, switched off until 4000 and with flat tables, never act
     assert counts["undetermined"] + counts["reinforcing"] + counts["balancing"] > 0.5 * lp.attrs["count"]
+
+
+def test_loops_of_a_subscripted_model_run_over_its_array_elements():
+    # tests/models/regions.mdl, two regions: births (reinforcing), moving out and deaths through a
+    # SMOOTH (balancing) in each region, and one loop across both, moving to the other region and
+    # back (reinforcing): 7 loops over array elements, 4 loops of variables.
+    lp = sdlib.loops(str(MODELS / "regions.mdl"), max_loops=10)
+    assert lp.attrs["count"] == 7 and lp.attrs["variable_loops"] == 4 and lp.attrs["over_arrays"] == 1
+    listed = {str(v): str(p) for v, p in zip(lp["variables"].to_numpy(), lp["polarity"].to_numpy(), strict=False)}
+    assert listed == {
+        "Population[north] -> births[north]": "reinforcing",
+        "Population[south] -> births[south]": "reinforcing",
+        "Population[north] -> moving[north]": "balancing",
+        "Population[south] -> moving[south]": "balancing",
+        "Population[north] -> perceived population[north] -> deaths[north]": "balancing",
+        "Population[south] -> perceived population[south] -> deaths[south]": "balancing",
+        "Population[north] -> moving[north] -> arriving[south] -> Population[south] -> moving[south] -> "
+        "arriving[north]": "reinforcing",
+    }
+    assert json.loads(lp.attrs["by_polarity"]) == {"reinforcing": 3, "balancing": 4, "undetermined": 0,
+                                                   "inactive": 0}
+
+
+def test_the_loops_command_says_they_run_over_array_elements(cli):
+    code, out, _ = cli("loops", MODELS / "regions.mdl")
+    assert code == 0 and "7 feedback loops over array elements (4 loops of variables" in out
+    code, _, err = cli("loops", MODELS / "regions.mdl", "--dominance")
+    assert code == 2 and "loop dominance over array elements is not supported yet" in err
+
+
+@requires_reference
+def test_subscripted_population_has_a_loop_pair_per_town():
+    # 351 towns, each with its births (reinforcing) and deaths (balancing) loop
+    lp = sdlib.loops(str(SAMPLES / "Population" / "Subscripted Population Model.mdl"), max_loops=2)
+    assert lp.attrs["count"] == 702 and lp.attrs["variable_loops"] == 2
+    assert json.loads(lp.attrs["by_polarity"]) == {"reinforcing": 351, "balancing": 351, "undetermined": 0,
+                                                   "inactive": 0}

@@ -16,8 +16,9 @@ import numpy as np
 import xarray as xr
 
 from ..core.errors import BadInput, TokenworldError
+from .elements import element_graph, has_arrays
 from .graph import causal_graph
-from .loops import POLARITIES, Loop, canonical, iter_loops
+from .loops import POLARITIES, Loop, canonical, count_loops, iter_loops
 from .polarity import value_signs_from_run
 from .sketch import compare_with_sketch, read_sketch
 
@@ -84,7 +85,9 @@ def signed_graph(resolved, data=None):
     graph = causal_graph(model.spec, value_signs_from_run(frame))
     for a, b in graph.edges:
         graph.edges[a, b]["polarity_from"] = "equations"
-    open_links = [(a, b) for a, b in loop_edges(graph) if graph.edges[a, b]["polarity"] == "?"]
+    spec = model.spec
+    open_links = [(a, b) for a, b in loop_edges(graph) if graph.edges[a, b]["polarity"] == "?"
+                  and not spec[a].subscripted and not spec[b].subscripted]  # arrays: element by element
     if open_links and len(frame) > 1:
         values = {name: frame[name].to_numpy(dtype=float) for name in frame.columns}
         partials = Partials(model, frame.index.to_numpy(dtype=float), values, resolved.controls, resolved.params)
@@ -104,11 +107,18 @@ def loop_report(resolved, max_loops: int = 20, dominance: bool = False, progress
     model = resolved.model
     spec = model.spec
     engine = "batch" if model.supports_batch() else "pysd"
-    every_step = None
-    if dominance:  # one run serves both the signs and the scores
-        every_step = model.run(resolved.params, resolved.controls.every_step(), columns=model.variables(constants=True),
-                               engine=engine, progress=False)
-    graph, engine = signed_graph(resolved, every_step)
+    controls = resolved.controls
+    # one run serves the signs, the elements of arrays and the scores
+    run = model.run(resolved.params, controls.every_step() if dominance else controls,
+                    columns=model.variables(constants=True), engine=engine, progress=False)
+    graph, engine = signed_graph(resolved, run)
+    variable_graph = graph
+    arrays = has_arrays(graph, spec)
+    if arrays:
+        if dominance:
+            raise BadInput(f"{spec.path.name}: loop dominance over array elements is not supported yet; "
+                           f"`tokenworld loops` without --dominance counts and lists its loops element by element")
+        graph = element_graph(resolved, variable_graph, run)
     families = loop_families(spec)
     group_of = family_classifier(families) if families else None
     names = loop_names(spec)
@@ -117,9 +127,7 @@ def loop_report(resolved, max_loops: int = 20, dominance: bool = False, progress
     if dominance:
         from .ltm import dominance as compute_dominance
 
-        controls = resolved.controls
-        data = every_step
-        assert data is not None
+        data = run
         if data.attrs["status"] != "ok":
             raise BadInput(f"loops: the run diverged at {data.attrs['diverged_at']:g}; loop dominance needs a "
                            f"finite run")
@@ -132,9 +140,9 @@ def loop_report(resolved, max_loops: int = 20, dominance: bool = False, progress
         listed, count, by_polarity, sizes = shortest_loops(graph, max_loops, group_of, unsigned)
     views = read_sketch(spec.path)
     candidates = listed
-    if views and count <= 20000 and not dominance:
-        candidates = [loop for loop in iter_loops(graph)]
-    sketch = (compare_with_sketch(graph, candidates, views) if views
+    if views and (count <= 20000 or arrays) and not dominance:
+        candidates = [loop for loop, _ in zip(iter_loops(variable_graph), range(20001), strict=False)]
+    sketch = (compare_with_sketch(variable_graph, candidates, views) if views
               else {"links": [], "loop_markers": [], "disagreements": []})
     dataset = xr.Dataset(coords={"loop": [loop.id for loop in listed]})
     dataset["polarity"] = ("loop", np.array([loop.polarity for loop in listed], dtype=str))
@@ -161,6 +169,10 @@ def loop_report(resolved, max_loops: int = 20, dominance: bool = False, progress
     dataset.attrs.update({
         "model": spec.path.name, "model_file": str(spec.path), "target": resolved.scenario.name,
         "count": int(count), "by_polarity": json.dumps(by_polarity),
+        # a subscripted model's loops run through array elements; count is theirs, variable_loops the
+        # loops of the variables (as one per variable cycle, whatever elements it runs over)
+        "over_arrays": int(arrays),
+        "variable_loops": int(count_loops(variable_graph)) if arrays else int(count),
         "variables_in_graph": graph.number_of_nodes(), "links": graph.number_of_edges(),
         "families": json.dumps([{"name": f["name"], "description": f.get("description", ""),
                                  "loops": int(sizes.get(f["name"], 0))} for f in families]
@@ -249,6 +261,7 @@ def as_json(dataset: xr.Dataset, points: int = 200) -> dict:
               "links": attrs["links"], "order": attrs["order"], "loops": loops, "listed": len(loops),
               "sketch": json.loads(attrs["sketch"]), "seconds": attrs["seconds"],
               "unsigned_links": json.loads(attrs["unsigned_links"]),
+              "over_arrays": bool(attrs.get("over_arrays", 0)), "variable_loops": attrs.get("variable_loops"),
               "inactive_links": json.loads(attrs.get("inactive_links", "[]"))}
     families = json.loads(attrs["families"])
     if families:

@@ -246,21 +246,27 @@ class PolarityAnalyser:
         return POSITIVE if rises else NEGATIVE if falls else ZERO
 
     def link_polarity(self, source: str, target: str):
-        """Polarity of the link source -> target from target's equation."""
+        """Polarity of the link source -> target from target's equation (every definition of an
+        array defined piece by piece: one sign if those that use the source agree)."""
         el = self.spec.elements[target]
-        return self.derivative_sign(el.ast, source)
+        definitions = [a for a in (el.asts or (el.ast,)) if self._depends(a, source)] or [el.ast]
+        signs = {self.derivative_sign(a, source) for a in definitions}
+        return signs.pop() if len(signs) == 1 else None
 
 
 def value_signs_from_run(frame) -> dict:
     """Signs of every variable over a simulation: +1 if never negative (and not all zero), -1 if
     never positive, None otherwise; keyed by name key."""
     signs: dict[str, int | None] = {}
+    columns: dict[str, list] = {}  # an array's elements count together, as the variable
     for column in frame.columns:
-        values = frame[column].to_numpy(dtype=float)
+        base = column.split("[", 1)[0] if column.endswith("]") else column
+        columns.setdefault(name_key(base), []).append(column)
+    for key, names in columns.items():
+        values = frame[names].to_numpy(dtype=float).ravel()
         values = values[values == values]
         if not values.size:
             continue
-        key = name_key(column)
         if values.min() >= 0 and values.max() > 0:
             signs[key] = POSITIVE
         elif values.max() <= 0 and values.min() < 0:

@@ -47,9 +47,15 @@ def main(args) -> int:
     polarity = result["by_polarity"]
     inactive = (f", {polarity['inactive']} inactive: through a link that never acts in this run"
                 if polarity.get("inactive") else "")
-    print(f"{result['model']}: {result['count']} feedback loops ({polarity['reinforcing']} reinforcing, "
+    if result.get("over_arrays"):
+        what = (f"{result['count']} feedback loops over array elements ({result['variable_loops']} loops of variables, "
+                f"each counted once for every element it runs through)")
+        among = f"{result['variables']} variables and array elements"
+    else:
+        what, among = f"{result['count']} feedback loops", f"{result['variables']} variables"
+    print(f"{result['model']}: {what} ({polarity['reinforcing']} reinforcing, "
           f"{polarity['balancing']} balancing, {polarity['undetermined']} undetermined: a link's sign changes "
-          f"with the values{inactive}) among {result['variables']} variables, in {result['seconds']} s")
+          f"with the values{inactive}) among {among}, in {result['seconds']} s")
     unsigned = json.loads(data.attrs["unsigned_links"])
     if unsigned:
         print("  undetermined loops pass through links whose sign changes during the run, most often: "

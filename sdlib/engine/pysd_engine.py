@@ -20,6 +20,7 @@ loop analysis's way into models the batch engine does not compile).
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
@@ -400,6 +401,86 @@ class PySDEquations:
             return out
 
         evaluate.inputs = [self.spec.elements[dep].name for dep, _ in inputs]  # type: ignore[attr-defined]
+        return evaluate
+
+
+    # --- arrays, element by element (for the loops over array elements) -------------------------
+    def cells(self, name: str) -> list[str]:
+        """The columns of a variable's elements as PySD names them (`x[a,b]`; `x` for a scalar)."""
+        element = self.spec[name]
+        dims = self._dims(element.key)
+        if not dims:
+            return [element.name]
+        labels = [self.model.subscripts[d] for d in dims]
+        return [f"{element.name}[{','.join(point)}]" for point in itertools.product(*labels)]
+
+    def _dims(self, key: str) -> list[str]:
+        function = getattr(self.module, self.module_names[key], None)
+        return list(getattr(function, "subscripts", None) or [])
+
+    def array_equation(self, name: str):
+        """A function `(env, t) -> array (len(t), cells)`: each of the variable's elements at each time,
+        its inputs' elements read from `env` (column name -> series on `t`). For a stock, its net
+        flows; for a SMOOTH or DELAY, its input (what it follows, element by element)."""
+        import xarray as xr
+
+        element = self.spec[name]
+        if element.kind in ("constant", "lookup", "data", "control"):
+            raise BadInput(f"{self.path.name}: '{element.name}' is a {element.kind}, it has no equation to evaluate")
+        py_name = self.module_names[element.key]
+        statefuls = [getattr(self.module, d) for d in self.model._dependencies.get(py_name, {})
+                     if d.startswith("_") and hasattr(getattr(self.module, d, None), "ddt")]
+        if element.kind == "stock" and statefuls:
+            compute = statefuls[0].ddt
+        elif element.kind == "delay" and statefuls and hasattr(statefuls[0], "input_func"):
+            compute = statefuls[0].input_func
+        else:
+            compute = _unwrapped(getattr(self.module, py_name))
+        cells = self.cells(name)
+        dims = self._dims(element.key)
+        inputs = []
+        for dep in sorted(element.deps):
+            if dep not in self.module_names or self.spec.elements[dep].kind == "lookup":
+                continue
+            dep_dims = self._dims(dep)
+            template = (xr.DataArray(np.zeros([len(self.model.subscripts[d]) for d in dep_dims]),
+                                     {d: self.model.subscripts[d] for d in dep_dims}, dep_dims) if dep_dims else None)
+            inputs.append((self.module_names[dep], self.cells(self.spec.elements[dep].name), template))
+        module, model = self.module, self.model
+
+        def evaluate(env, t):
+            t = np.atleast_1d(np.asarray(t, dtype=float))
+            series = []
+            for py, columns, template in inputs:
+                if not all(c in env for c in columns):
+                    continue
+                stacked = np.stack([np.broadcast_to(np.asarray(env[c], dtype=float), t.shape) for c in columns], axis=1)
+                series.append((py, stacked, template))
+            saved = {py: getattr(module, py) for py, _, _ in series}
+            out = np.full((len(t), len(cells)), np.nan)
+            try:
+                with _quiet():
+                    for i in range(len(t)):
+                        for py, stacked, template in series:
+                            value = (float(stacked[i, 0]) if template is None else
+                                     template.copy(data=stacked[i].reshape(template.shape)))
+                            setattr(module, py, _constant(value))
+                        model.time._time = float(t[i])
+                        model.clean_caches()
+                        try:
+                            result = compute()
+                        except STEP_ERRORS:
+                            continue
+                        if dims and hasattr(result, "transpose"):
+                            result = result.transpose(*dims).values
+                        result = np.asarray(result)
+                        result = (result.real if np.iscomplexobj(result) else result).astype(float).ravel()
+                        out[i] = result if result.size == len(cells) else np.broadcast_to(result[:1], (len(cells),))
+            finally:
+                for py, original in saved.items():
+                    setattr(module, py, original)
+            return out
+
         return evaluate
 
 

@@ -236,12 +236,19 @@ def test_a_run_settles_the_signs_the_equations_leave_open():
     assert [u["link"] for u in json.loads(lp.attrs["inactive_links"])] == ["S4 -> f4"]
 
 
-def test_tokenworld_loops_have_a_sign_but_for_the_exceptions():
-    # Before the run settled open signs, 89% of Tokenworld's loops were "undetermined".
-    lp = sdlib.loops("baseline", max_loops=1)
-    counts = json.loads(lp.attrs["by_polarity"])
-    assert lp.attrs["count"] == sum(counts.values()) > 200_000
-    assert counts["undetermined"] + counts["inactive"] < 0.01 * lp.attrs["count"]
+def test_tokenworld_links_on_loops_have_a_sign_but_for_a_few():
+    # The closed economy has over 10^8 loops, too many to enumerate in a test; its links on loops
+    # are few. From the equations alone 212 of them have no one sign; the baseline run settles
+    # all but a handful (a link whose sign changes, or one that never acts in the run).
+    from sdlib.analysis.loops_report import signed_graph
+    from sdlib.analysis.ltm import loop_edges
+
+    graph, _ = signed_graph(sdlib.resolve("baseline"))
+    edges = loop_edges(graph)
+    still_open = [e for e in edges if graph.edges[e]["polarity"] in ("?", "0")]
+    settled = [e for e in edges if graph.edges[e]["polarity_from"] == "run"]
+    assert len(edges) > 300 and len(settled) > 30
+    assert len(still_open) <= 0.03 * len(edges), still_open
 
 
 WORLD3 = os.environ.get("TOKENWORLD_WORLD3")

@@ -201,6 +201,8 @@ def manifest(dataset: xr.Dataset, resolved: Resolved) -> dict:
         data["diverged_at"] = attrs["diverged_at"]
         if attrs.get("diverged_variable"):
             data["diverged_variable"] = attrs["diverged_variable"]
+        if attrs.get("diverged_reason"):
+            data["diverged_reason"] = attrs["diverged_reason"]
     return data
 
 

@@ -234,6 +234,8 @@ class Model:
                 attrs["diverged_at"] = float(raw.diverged_at[0])
                 if raw.culprits and raw.culprits[0]:
                     attrs["diverged_variable"] = raw.culprits[0]
+                if getattr(raw, "reasons", None) and raw.reasons[0]:
+                    attrs["diverged_reason"] = raw.reasons[0]
         return xr.Dataset(data, coords=coords, attrs=attrs)
 
 

@@ -72,6 +72,7 @@ smoothed[r] = SMOOTH(S[r], 1) ~~|
     data = sdlib.run(path)
     n = int(np.ceil(300 / np.log10(501)))
     assert data.attrs["status"] == "diverged" and n == 112
+    assert data.attrs["diverged_reason"] == "a stock became infinite or passed 1e300"
     assert data.attrs["diverged_at"] == pytest.approx(n * 0.5)
     assert data["time"].to_numpy()[-1] == pytest.approx((n - 1) * 0.5)  # rows before it are kept
     assert np.isfinite(data["S[a]"].to_numpy()).all()
@@ -100,7 +101,7 @@ flow = SQRT(4 - Time) ~~|
 Stock = INTEG(flow, 0) ~~|
 """)
     code, _, err = cli("simulate", path, "--out", tmp_path / "run", "--no-plots")
-    assert code == 3 and "diverged at 4.25 in 'flow'" in err
+    assert code == 3 and "diverged at 4.25 in 'flow' (NaN out of numbers" in err
     manifest = read_manifest(tmp_path / "run")
     assert manifest["diverged_at"] == 4.25 and manifest["diverged_variable"] == "flow"
     assert sdlib.open_run(tmp_path / "run")["time"].to_numpy()[-1] == 4.0
@@ -115,7 +116,7 @@ inflow = 1/(5 - Time) ~~|
 other = Stock * 2 ~~|
 """, saveper=1)
     code, _, err = cli("simulate", path, "--out", tmp_path / "run", "--no-plots")
-    assert code == 3 and "diverged at 5 in 'inflow'" in err
+    assert code == 3 and "diverged at 5 in 'inflow' (ZeroDivisionError" in err
     data = sdlib.open_run(tmp_path / "run")
     assert list(data["time"].to_numpy()) == [0, 1, 2, 3, 4]
     np.testing.assert_allclose(data["inflow"].to_numpy()[0], 1 / (5 - np.arange(5)), rtol=1e-15)
@@ -191,6 +192,17 @@ root = Stock ^ 0.5 ~~|
     code, _, err = cli("simulate", path, "--time-step", "4", "--out", tmp_path / "run", "--no-plots")
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert "'root' became a complex number at 4" in err and "smaller time step" in err
+
+
+@pytest.mark.parametrize("time_step", [4, 2])
+def test_coarse_time_steps_on_the_baseline_say_in_one_line_where_the_run_failed(cli, tmp_path, time_step):
+    # Euler steps of 2 or 4 years overshoot (a markup below zero, a negative number to a power):
+    # PySD used to crash with a TypeError (complex) or a ValueError. Now one line says where.
+    code, _, err = cli("run", "baseline", "--time-step", time_step, "--final-time", 2040, "--out", tmp_path / "run",
+                       "--no-plots")
+    lines = [line for line in err.strip().splitlines() if not line.startswith("tokenworld: note:")]
+    assert code in (2, 3) and len(lines) == 1, err
+    assert ("diverged at" in lines[0] and " in '" in lines[0]) or "became a complex number" in lines[0]
 
 
 def test_a_model_pysd_cannot_start_is_refused_in_one_line(tmp_path, cli):

@@ -73,10 +73,9 @@ def report(dataset, summary: list[str]) -> int:
     if dataset.attrs["status"] == "diverged":
         last = time[-1] if len(time) else dataset.attrs["initial_time"]
         where = f" in '{dataset.attrs['diverged_variable']}'" if dataset.attrs.get("diverged_variable") else ""
-        sys.stderr.write(
-            f"tokenworld: diverged at {dataset.attrs['diverged_at']:g}{where}: a value became infinite, NaN out of "
-            f"numbers, exceeded 1e300 or could not be computed; results up to {last:g} written, status \"diverged\"\n"
-        )
+        why = dataset.attrs.get("diverged_reason") or "a value became infinite or exceeded 1e300"
+        sys.stderr.write(f"tokenworld: diverged at {dataset.attrs['diverged_at']:g}{where} ({why}); results up to "
+                         f"{last:g} written, status \"diverged\"\n")
         return 3
     return 0
 

@@ -44,23 +44,24 @@ def run_pysd(model_path: Path, params: list[dict], controls: Controls, columns: 
     model_path = Path(model_path)
     runs = [_one_run(model_path, p, controls, columns, progress) for p in params]
     time = np.asarray(runs[0][0].index, dtype=float) if controls.dynamic else controls.saved_times()
-    if controls.dynamic and any(len(f.index) != len(time) or not np.allclose(f.index, time) for f, _, _ in runs):
+    if controls.dynamic and any(len(f.index) != len(time) or not np.allclose(f.index, time) for f, *_ in runs):
         raise BadInput(f"{model_path.name}: the runs end at different times (the model's "
                        f"{', '.join(controls.dynamic).upper()} changes with the parameters); run them one at a time")
     names = list(runs[0][0].columns)
     out = np.full((len(runs), len(names), len(time)), np.nan)
     status = np.zeros(len(runs), dtype=np.int64)
     diverged_at = np.full(len(runs), np.nan)
-    culprits = []
-    for i, (frame, stopped_at, culprit) in enumerate(runs):
+    culprits, reasons = [], []
+    for i, (frame, stopped_at, culprit, reason) in enumerate(runs):
         rows = min(len(frame), len(time))
         out[i, :, :rows] = frame[names].to_numpy(dtype=float)[:rows].T
         if stopped_at is not None:
             status[i], diverged_at[i] = 1, stopped_at
             out[i, :, np.searchsorted(time, stopped_at + 1e-9 * max(1.0, abs(stopped_at))):] = np.nan
         culprits.append(culprit)
+        reasons.append(reason)
     result = BatchResult.build(time, names, out, status, diverged_at)
-    result.culprits = culprits
+    result.culprits, result.reasons = culprits, reasons
     return result
 
 
@@ -91,6 +92,7 @@ def _one_run(model_path: Path, params: dict, controls: Controls, columns, progre
     spec = load_spec(model_path)
     output = ModelOutput()
     stopped_at = culprit = problem = None
+    reason = ""
     fixed = {PYSD_CONTROLS[k]: getattr(controls, PYSD_CONTROLS[k]) for k in ("final time", "time step", "saveper")
              if k not in controls.dynamic}
     with _quiet():
@@ -114,14 +116,14 @@ def _one_run(model_path: Path, params: dict, controls: Controls, columns, progre
             try:
                 model.step(size)
             except STEP_ERRORS as exc:
-                stopped_at, culprit = float(model.time()), _culprit(exc, model)
+                stopped_at, culprit, reason = float(model.time()), _culprit(exc, model), _what(exc)
                 if culprit is None:  # PySD itself failed, not an equation of the model
                     raise BadInput(f"{model_path.name}: PySD could not compute the step after {stopped_at:g} "
                                    f"({_what(exc)})") from None
                 break
             problem = _state_problem(model)
             if problem:
-                stopped_at = float(model.time())
+                stopped_at, reason = float(model.time()), "a stock became infinite or passed 1e300"
                 break
         bar.close()
         _complete_rows(output)
@@ -132,7 +134,8 @@ def _one_run(model_path: Path, params: dict, controls: Controls, columns, progre
     origin = _nan_origin(frame, spec)
     if origin is not None and (stopped_at is None or origin[0] < stopped_at):
         stopped_at, culprit = origin
-    return frame, stopped_at, culprit
+        reason = "NaN out of numbers, e.g. the logarithm or square root of a negative number, or 0/0"
+    return frame, stopped_at, culprit, reason
 
 
 def _complete_rows(output) -> None:

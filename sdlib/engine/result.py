@@ -18,6 +18,7 @@ class BatchResult:
     status: np.ndarray  # (N,) "ok" | "diverged"
     diverged_at: np.ndarray  # (N,) first time a value left the finite range, nan if ok
     culprits: list = field(default_factory=list)  # (N,) the variable whose equation failed, when one did
+    reasons: list = field(default_factory=list)  # (N,) what went wrong there, when known ("" otherwise)
 
     @classmethod
     def build(cls, time, columns, out, status, divat) -> BatchResult:

@@ -203,3 +203,32 @@ def test_holding_loops_stops_at_a_limit_before_memory_runs_out():
     assert sum(len(b[0]) for b in loop_batches(graph, limit=10)("")) == 3
     with pytest.raises(TooManyLoops, match="more than 2 feedback loops"):
         loop_batches(graph, limit=2)
+
+
+def test_a_smooth_scores_as_the_stock_it_is(tmp_path):
+    # SMOOTH(S, 2) is the stock p' = (S - p)/2. Written both ways in one model, the link
+    # S -> SMOOTH scores what the explicit stock's two links do together: S -> adjustment
+    # (|D S / (D S - D p)|) times adjustment -> p (1, its only flow).
+    path = tmp_path / "smooth.mdl"
+    path.write_text("""{UTF-8}
+S = INTEG(growth - loss, 10) ~~|
+growth = 0.1 * S ~~|
+loss = 0.05 * perceived a ~~|
+perceived a = SMOOTH(S, 2) ~~|
+perceived b = INTEG(adjustment b, 10) ~~|
+adjustment b = (S - perceived b) / 2 ~~|
+FINAL TIME = 20 ~~|
+INITIAL TIME = 0 ~~|
+SAVEPER = 0.25 ~~|
+TIME STEP = 0.25 ~~|
+""", encoding="utf-8")
+    graph, model = prepared(path)
+    time, values = run_for_ltm(model)
+    np.testing.assert_allclose(values["perceived a"], values["perceived b"], rtol=1e-13)
+    scores = link_scores(graph, model, time, values,
+                         [("S", "perceived a"), ("S", "adjustment b"), ("adjustment b", "perceived b")])
+    np.testing.assert_allclose(scores[("adjustment b", "perceived b")], 1.0, rtol=1e-9)
+    np.testing.assert_allclose(scores[("S", "perceived a")],
+                               scores[("S", "adjustment b")] * scores[("adjustment b", "perceived b")], rtol=1e-6)
+    # the smooth lags S (from the second step on; at the first its net flow was 0 and moves by D S / 2)
+    assert scores[("S", "perceived a")][0] == pytest.approx(1.0) and (scores[("S", "perceived a")][1:] > 1).all()

@@ -23,7 +23,9 @@ from ..core.controls import Controls
 from ..core.errors import UnsupportedConstruct
 from ..core.spec import name_key
 
-RELATIVE_NOISE = 1e-9  # a partial change smaller than this share of the value it is taken of is rounding
+RELATIVE_NOISE = 1e-9
+FIRST_ORDER_LIKE = (ax.SmoothStructure, ax.SmoothNStructure, ax.DelayStructure, ax.DelayNStructure,
+                    ax.DelayFixedStructure)  # a partial change smaller than this share of the value it is taken of is rounding
 
 
 class Partials:
@@ -138,9 +140,8 @@ def first_order(element, values: dict):
         raise UnsupportedConstruct(f"loop analysis: the input or delay time of '{element.name}' "
                                    f"({type(part).__name__}) is not a sum, product or quotient of variables")
 
-    time_node = next((getattr(node, f) for f in ("smooth_time", "delay_time", "average_time")
-                      if getattr(node, f, None) is not None), None)
-    if time_node is None or getattr(node, "input", None) is None:
+    if not isinstance(node, FIRST_ORDER_LIKE):
         raise UnsupportedConstruct(f"loop analysis: '{element.name}' ({type(node).__name__}) is not a SMOOTH "
-                                   f"or a DELAY")
+                                   f"or a DELAY, the stateful functions it scores")
+    time_node = node.smooth_time if isinstance(node, (ax.SmoothStructure, ax.SmoothNStructure)) else node.delay_time
     return lambda series: (value(node.input, series) - output) / value(time_node, series)

@@ -124,7 +124,7 @@ def _one_run(model_path: Path, params: dict, controls: Controls, columns, progre
             problem = _state_problem(model)
             if problem:
                 stopped_at, reason = float(model.time()), "a stock became infinite or passed 1e300"
-                break
+                break  # (a complex one is refused below, once the rows saved so far are read)
         bar.close()
         _complete_rows(output)
         frame = output.collect(model)

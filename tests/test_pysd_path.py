@@ -249,3 +249,18 @@ z = x * y + table(x) ~~|
     z = PySDEquations(path).equation("z")
     t = np.array([0.0, 1.0, 4.0])
     np.testing.assert_allclose(z({"x": np.array([1.0, 2.0, 20.0]), "y": 3.0}, t), [3.5, 7.0, 65.0], rtol=1e-15)
+
+
+def test_nan_in_an_array_is_divergence_only_where_an_equation_makes_it(tmp_path):
+    # x[b] is left undefined (NaN all along: a value, as in PySD); y takes the square root of a
+    # number that turns negative at t > 4: NaN out of numbers, divergence at 4.25 in y.
+    path = model(tmp_path, "arrays", """
+r: a, b ~~|
+x[a] = Time ~~|
+y[r] = SQRT(4 - Time) ~~|
+""")
+    data = sdlib.run(path)
+    assert data.attrs["status"] == "diverged" and data.attrs["diverged_at"] == 4.25
+    assert data.attrs["diverged_variable"] in ("y[a]", "y[b]")
+    fine = sdlib.run(model(tmp_path, "undefined", "r: a, b, c ~~|\nx[a] = Time ~~|\nx[c] = -Time ~~|\n"))
+    assert fine.attrs["status"] == "ok" and np.isnan(fine["x[b]"].to_numpy()).all()

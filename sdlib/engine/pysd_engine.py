@@ -247,6 +247,8 @@ def _nan_origin(frame: pd.DataFrame, spec: ModelSpec) -> tuple[float, str] | Non
         element = spec.elements.get(_column_key(column))
         if element is None or element.kind in ("data", "lookup", "constant") or _means_nan(element):
             continue
+        if isnan[:, j].all() and element.subscripted:
+            continue  # an element the model leaves undefined (defined over a smaller range)
         row = int(np.argmax(isnan[:, j]))
         rows = slice(max(row - 1, 0), row + 1)  # a stock's NaN comes from its flows a step before
         inputs = [i for dep in element.deps for i in columns_of.get(dep, [])]
@@ -260,8 +262,8 @@ def _nan_origin(frame: pd.DataFrame, spec: ModelSpec) -> tuple[float, str] | Non
 
 
 def _means_nan(element) -> bool:
-    """Whether an equation writes NaN itself (`:NA:`), or leaves some of its elements undefined."""
-    return element.subscripted or _has_nan(element.ast)
+    """Whether an equation writes NaN itself (`:NA:`)."""
+    return _has_nan(element.asts or element.ast)
 
 
 def _has_nan(node, depth: int = 0) -> bool:

@@ -356,7 +356,9 @@ def loops(target: str | Path | Scenario = "baseline", *, max_loops: int = 20, do
     the most important ones by Loops That Matter) with each loop's `polarity`, `length`,
     `variables` (joined by " -> "), `name` and `family` (from `<model>-loops.toml`); with
     `dominance`, `score` (loop x time) and the families' `family_share` and `family_score`
-    (family x time). `attrs` hold the exact `count`, `by_polarity` (reinforcing, balancing,
+    (family x time). `attrs` hold the exact `count` (or, when `found_by` is "discovery", how many
+    loops the strongest-path search found along the run of a model with more than
+    `enumeration_limit` loops, too many to enumerate), `by_polarity` (reinforcing, balancing,
     undetermined: a link's sign changes during the run, inactive: a link never acts in it), the
     graph's size, the links whose sign the run settled (`links_signed_by_run`) and where the
     sketch disagrees with the equations (`sketch`, JSON). A subscripted model's loops run over

@@ -16,6 +16,7 @@ import numpy as np
 import xarray as xr
 
 from ..core.errors import BadInput, TokenworldError
+from .discovery import ENUMERATION_LIMIT
 from .elements import element_graph, has_arrays
 from .graph import causal_graph
 from .loops import POLARITIES, Loop, canonical, count_loops, iter_loops
@@ -103,18 +104,25 @@ def signed_graph(resolved, data=None):
 
 def loop_report(resolved, max_loops: int = 20, dominance: bool = False, progress: bool = False) -> xr.Dataset:
     """See `sdlib.loops`."""
+    from .discovery import loop_census
+
     started = clock.perf_counter()
     model = resolved.model
     spec = model.spec
     engine = "batch" if model.supports_batch() else "pysd"
     controls = resolved.controls
+    # loops that cannot all be enumerated are discovered along the run, which needs every step
+    discovered = loop_census(causal_graph(spec), progress=progress) is None
     # one run serves the signs, the elements of arrays and the scores
-    run = model.run(resolved.params, controls.every_step() if dominance else controls,
+    run = model.run(resolved.params, controls.every_step() if dominance or discovered else controls,
                     columns=model.variables(constants=True), engine=engine, progress=False)
     graph, engine = signed_graph(resolved, run)
     variable_graph = graph
     arrays = has_arrays(graph, spec)
     if arrays:
+        if discovered:
+            raise BadInput(f"{spec.path.name}: more than {ENUMERATION_LIMIT:,} feedback loops, too many to enumerate, "
+                           f"and discovering loops over array elements is not supported yet")
         if dominance:
             raise BadInput(f"{spec.path.name}: loop dominance over array elements is not supported yet; "
                            f"`tokenworld loops` without --dominance counts and lists its loops element by element")
@@ -124,6 +132,10 @@ def loop_report(resolved, max_loops: int = 20, dominance: bool = False, progress
     names = loop_names(spec)
     dom = None
     unsigned: dict = {}
+    stride = max(1, int(round(controls.n_steps / 400)))  # about 400 scored times: plenty to see
+    found = None
+    if discovered:
+        found = discovered_loops(graph, model, run, stride, resolved.params)
     if dominance:
         from .ltm import dominance as compute_dominance
 
@@ -131,16 +143,17 @@ def loop_report(resolved, max_loops: int = 20, dominance: bool = False, progress
         if data.attrs["status"] != "ok":
             raise BadInput(f"loops: the run diverged at {data.attrs['diverged_at']:g}; loop dominance needs a "
                            f"finite run")
-        stride = max(1, int(round(controls.n_steps / 400)))  # about 400 scored times: plenty to see
         dom = compute_dominance(graph, model, data, keep=max_loops, progress=progress, group_of=group_of,
-                                stride=stride, params=resolved.params)
+                                stride=stride, params=resolved.params,
+                                **({"batches": found[0], "scores": found[1]} if found else {}))
         listed, count, by_polarity, sizes = dom.loops, dom.count, dom.by_polarity, dom.group_sizes
     else:
         unsigned = {(a, b): 0 for a, b, sign in graph.edges(data="polarity") if sign in ("?", "0")}
-        listed, count, by_polarity, sizes = shortest_loops(graph, max_loops, group_of, unsigned)
+        listed, count, by_polarity, sizes = shortest_loops(graph, max_loops, group_of, unsigned,
+                                                           loops=found[2] if found else None)
     views = read_sketch(spec.path)
     candidates = listed
-    if views and (count <= 20000 or arrays) and not dominance:
+    if views and (count <= 20000 or arrays) and not dominance and not discovered:
         candidates = [loop for loop, _ in zip(iter_loops(variable_graph), range(20001), strict=False)]
     sketch = (compare_with_sketch(variable_graph, candidates, views) if views
               else {"links": [], "loop_markers": [], "disagreements": []})
@@ -180,6 +193,9 @@ def loop_report(resolved, max_loops: int = 20, dominance: bool = False, progress
                                   if families else [])),
         "descriptions": json.dumps({loop.id: names[loop.variables][1] for loop in listed if loop.variables in names}),
         "order": "importance (Loops That Matter)" if dominance else "shortest first",
+        # "enumeration": count is every loop; "discovery": the model has more than enumeration_limit
+        # loops and count is how many the strongest-path search found along the run
+        "found_by": "discovery" if discovered else "enumeration", "enumeration_limit": ENUMERATION_LIMIT,
         "unsigned_links": _most_loops(unsigned, graph, "?"),
         "inactive_links": _most_loops(unsigned, graph, "0"),
         "sketch": json.dumps(sketch), "engine": engine,
@@ -192,9 +208,22 @@ def loop_report(resolved, max_loops: int = 20, dominance: bool = False, progress
     return dataset
 
 
-def shortest_loops(graph, keep: int, group_of=None, unsigned: dict | None = None
+def discovered_loops(graph, model, run, stride: int, params: dict | None = None):
+    """(batches, link scores, loops) of the loops the strongest-path search finds along a run saved
+    every time step, searched at the times dominance scores (every stride-th step)."""
+    from .discovery import discover_loops
+    from .ltm import held_batches, link_scores, loop_edges, run_values, scored_columns
+
+    time, values = run_values(run)
+    scores = link_scores(graph, model, time, values, loop_edges(graph), params=params)
+    loops = discover_loops(graph, scores, scored_columns(len(time), stride))
+    return held_batches(loops, graph), scores, loops
+
+
+def shortest_loops(graph, keep: int, group_of=None, unsigned: dict | None = None, loops=None
                    ) -> tuple[list[Loop], int, dict, dict]:
     """Every loop counted (streamed), the `keep` shortest kept, and how many each family holds.
+    `loops`: these loops instead of every loop of the graph (discovered ones, say).
 
     `unsigned`, when given, counts for each link without one sign ("?") the loops it leaves
     undetermined, and for each link that never acts ("0") the loops it leaves inactive."""
@@ -202,7 +231,7 @@ def shortest_loops(graph, keep: int, group_of=None, unsigned: dict | None = None
     count = 0
     by_polarity = dict.fromkeys(POLARITIES, 0)
     sizes: dict = {}
-    for n, loop in enumerate(iter_loops(graph)):
+    for n, loop in enumerate(iter_loops(graph) if loops is None else loops):
         count += 1
         by_polarity[loop.polarity] += 1
         if unsigned is not None and loop.polarity in ("undetermined", "inactive"):
@@ -262,7 +291,8 @@ def as_json(dataset: xr.Dataset, points: int = 200) -> dict:
               "sketch": json.loads(attrs["sketch"]), "seconds": attrs["seconds"],
               "unsigned_links": json.loads(attrs["unsigned_links"]),
               "over_arrays": bool(attrs.get("over_arrays", 0)), "variable_loops": attrs.get("variable_loops"),
-              "inactive_links": json.loads(attrs.get("inactive_links", "[]"))}
+              "inactive_links": json.loads(attrs.get("inactive_links", "[]")),
+              "found_by": attrs.get("found_by", "enumeration"), "enumeration_limit": attrs.get("enumeration_limit")}
     families = json.loads(attrs["families"])
     if families:
         result["families"] = families

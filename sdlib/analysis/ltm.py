@@ -22,7 +22,9 @@ scores of Stella and Simlin do (the logistic model's reinforcing loop scores 1 -
   at each step, balancing loops negative.
 
 Models with millions of loops are handled in two streaming passes (the sum, then the ranking),
-keeping only the scores of the loops asked for.
+keeping only the scores of the loops asked for. Models with too many loops to enumerate have theirs
+discovered along the run (`discovery.py`) and passed in as `batches`: their relative scores are then
+relative to the loops found, as Stella's and Simlin's are.
 """
 
 from __future__ import annotations
@@ -78,7 +80,7 @@ CHUNK = 4096  # loops scored at once: a (CHUNK x time) array, tens of MB
 
 
 def dominance(graph: nx.DiGraph, model, data, keep: int = 20, progress: bool = False, group_of=None,
-              stride: int = 1, batches=None, params: dict | None = None) -> Dominance:
+              stride: int = 1, batches=None, params: dict | None = None, scores: dict | None = None) -> Dominance:
     """Relative loop scores of the `keep` most important loops; every loop counts in the normaliser.
 
     `model` is the `sdlib.Model` and `data` one finite run of it saved at every time step
@@ -89,6 +91,7 @@ def dominance(graph: nx.DiGraph, model, data, keep: int = 20, progress: bool = F
     `stride` scores every stride-th step only (the link scores still use every step).
     `batches` (from `loop_batches`) reuses the loops of an earlier call instead of enumerating them.
     `params`: the constants the run was given (for equations PySD evaluates, see `Model.equation`).
+    `scores`: the link scores of this run (`link_scores` of `loop_edges`), when the caller has them.
 
     Loops stream in chunks: a chunk's loop scores are one sparse product of its loop-link incidence
     matrix with the logarithms of the link scores, so the two passes (the normaliser, then the
@@ -98,8 +101,9 @@ def dominance(graph: nx.DiGraph, model, data, keep: int = 20, progress: bool = F
     edges = loop_edges(graph)
     if batches is None:
         batches = _stream_batches(graph, edges, progress)
-    scores = link_scores(graph, model, time, values, edges, params=params)
-    columns = np.arange(len(time) - 1)[::-1][::stride][::-1]  # always keep the last step
+    if scores is None:
+        scores = link_scores(graph, model, time, values, edges, params=params)
+    columns = scored_columns(len(time), stride)
     link = np.array([scores[e][columns] for e in edges]) if edges else np.zeros((0, len(columns)))
     zero = (link == 0).astype(float)
     negative = (link < 0).astype(float)
@@ -174,6 +178,12 @@ def dominance(graph: nx.DiGraph, model, data, keep: int = 20, progress: bool = F
     )
 
 
+def scored_columns(n_times: int, stride: int) -> np.ndarray:
+    """The entries of the link score series (one per step) scored at every stride-th step, always
+    keeping the last."""
+    return np.arange(n_times - 1)[::-1][::stride][::-1]
+
+
 def loop_edges(graph: nx.DiGraph) -> list:
     """The links that lie on some loop (inside a strongly connected component), in a fixed order:
     the columns of the loop-link incidence matrices."""
@@ -208,6 +218,14 @@ def loop_batches(graph: nx.DiGraph, limit: int | None = None):
         if limit is not None and count > limit:
             raise TooManyLoops(f"{graph.graph.get('model', 'the model')} has more than {limit:,} feedback loops: too "
                                f"many to hold and score all of them")
+    return lambda label: iter(held)
+
+
+def held_batches(loops: list[Loop], graph: nx.DiGraph):
+    """Given loops (discovered ones, say) in the form `dominance` takes as `batches`."""
+    edges = loop_edges(graph)
+    edge_index = {e: i for i, e in enumerate(edges)}
+    held = [(batch, _incidence(batch, edge_index, len(edges))) for batch in _batches(iter(loops), False, "")]
     return lambda label: iter(held)
 
 

@@ -3,7 +3,9 @@
     tokenworld loops models/tokenworld.mdl --json loops.json --max-loops 50
     tokenworld loops baseline --dominance --plot loops/ --json loops.json
 
-The JSON holds `count` (every elementary loop, exact), `loops` (the `--max-loops` shortest, or with
+The JSON holds `count` (every elementary loop, exact; or, with `found_by: "discovery"`, the loops
+that the strongest-path search found along the run of a model with more than `enumeration_limit`
+loops, too many to enumerate), `loops` (the `--max-loops` shortest, or with
 `--dominance` the most important ones), `by_polarity`, `families` (how many loops each family of
 `<model>-loops.toml` holds), `sketch` (where the drawing disagrees with the equations) and, with
 `--dominance`, `dominance: {time, scores: {loop id: [...]}, family_shares: {...}}`.
@@ -24,7 +26,8 @@ def add_arguments(p) -> None:
                    help="rank loops by their dominance over time (Loops That Matter; needs the batch engine)")
     p.add_argument("--max-loops", type=int, default=20, metavar="N",
                    help="loops to list: the N shortest, or with --dominance the N most important (default 20); "
-                        "the count is always exact")
+                        "the count is exact unless the model has too many loops to enumerate, when they are "
+                        "discovered along the run and counted as found")
     p.add_argument("--plot", metavar="DIR", help="write causal loop and stock-and-flow diagrams (and dominance)")
     p.add_argument("--final-time", type=float, default=None, help="end of the run used for signs and dominance")
 
@@ -51,6 +54,10 @@ def main(args) -> int:
         what = (f"{result['count']} feedback loops over array elements ({result['variable_loops']} loops of variables, "
                 f"each counted once for every element it runs through)")
         among = f"{result['variables']} variables and array elements"
+    elif result["found_by"] == "discovery":
+        what = (f"{result['count']} feedback loops discovered along the run (strongest-path search; the model has "
+                f"more than {result['enumeration_limit']:,}, too many to enumerate)")
+        among = f"{result['variables']} variables"
     else:
         what, among = f"{result['count']} feedback loops", f"{result['variables']} variables"
     print(f"{result['model']}: {what} ({polarity['reinforcing']} reinforcing, "

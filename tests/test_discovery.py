@@ -13,6 +13,7 @@ import sdlib
 from sdlib.analysis import discovery
 from sdlib.analysis.discovery import discover_loops, loop_census
 from sdlib.analysis.graph import causal_graph
+from sdlib.analysis.loops import count_loops
 from sdlib.analysis.loops_report import discovered_loops, signed_graph
 from sdlib.analysis.ltm import dominance
 from sdlib.core.spec import load_spec
@@ -57,11 +58,20 @@ def test_the_search_follows_the_link_scores_of_each_time_and_skips_links_that_do
     assert [loop.id for loop in discover_loops(graph, scores, [0, 1])] == ["D1", "D2"]
 
 
-def test_the_census_counts_up_to_its_limit_once_per_structure(monkeypatch):
+@pytest.mark.parametrize("model", ["competition.mdl", "logistic.mdl", "bass_2020.mdl", "polarity_run.mdl",
+                                   "regions.mdl", "constructs.mdl"])
+def test_the_census_counts_every_loop_as_enumeration_does(model, tmp_path, monkeypatch):
+    monkeypatch.setenv("TOKENWORLD_CACHE", str(tmp_path))
+    graph = causal_graph(load_spec(MODELS / model))
+    assert loop_census(graph) == count_loops(graph)
+
+
+def test_the_census_counts_up_to_its_limit_once_per_structure(tmp_path, monkeypatch):
+    monkeypatch.setenv("TOKENWORLD_CACHE", str(tmp_path))
     graph = causal_graph(load_spec(MODELS / "competition.mdl"))  # six competing species: 421 loops
     assert loop_census(graph, limit=1000) == 421
     assert loop_census(graph, limit=420) is None  # more than the limit: not counted to the end
-    monkeypatch.setattr(discovery, "iter_cycles", lambda graph: pytest.fail("counted again"))
+    monkeypatch.setattr(discovery, "_cycle_multiplicities", lambda graph: pytest.fail("counted again"))
     assert loop_census(graph, limit=1000) == 421 and loop_census(graph, limit=420) is None  # from the cache
 
 

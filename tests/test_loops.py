@@ -280,7 +280,7 @@ def test_world3_loops_are_counted_and_signed():
     # settled open signs, 99.6% of them were undetermined.
     lp = sdlib.loops(WORLD3, max_loops=5)
     counts = json.loads(lp.attrs["by_polarity"])
-    assert lp.attrs["count"] == 1_863_803 == sum(counts.values())
+    assert lp.attrs["count"] == 1_863_803 == sum(counts.values()) and lp.attrs["found_by"] == "enumeration"
     assert counts["undetermined"] < 0.001 * lp.attrs["count"]
     # loops through the technology policies, switched off until 4000 and with flat tables, never act
     assert counts["undetermined"] + counts["reinforcing"] + counts["balancing"] > 0.5 * lp.attrs["count"]

@@ -30,10 +30,10 @@ import numpy as np
 
 from ..core.paths import cache_dir
 from .graph import dynamic_subgraph
-from .loops import Loop, canonical, iter_cycles, loop_polarity
+from .loops import Loop, canonical, loop_polarity
 
 ENUMERATION_LIMIT = 2_000_000  # more loops than this are discovered, not enumerated (World3-03 has 1,863,803)
-CENSUS_FORMAT = 1
+CENSUS_FORMAT = 2
 
 
 def loop_census(graph: nx.DiGraph, limit: int = ENUMERATION_LIMIT, progress: bool = False) -> int | None:
@@ -49,18 +49,66 @@ def loop_census(graph: nx.DiGraph, limit: int = ENUMERATION_LIMIT, progress: boo
     except (OSError, ValueError, KeyError):
         pass  # not counted yet, or a damaged entry: count again
     count = 0
-    cycles = iter_cycles(graph)
+    bar = None
     if progress:
         from tqdm import tqdm
 
-        cycles = tqdm(cycles, desc=f"counting loops (up to {limit:,}, once per model)", unit="loop", leave=False)
-    for _ in cycles:
-        count += 1
+        bar = tqdm(desc=f"counting loops (up to {limit:,}, once per model)", unit="loop", leave=False)
+    for multiplicity in _cycle_multiplicities(dynamic_subgraph(graph)):
+        count += multiplicity
+        if bar is not None:
+            bar.update(multiplicity)
         if count > limit:
             break
+    if bar is not None:
+        bar.close()
     result = count if count <= limit else None
     _write_atomically(path, json.dumps({"count": result, "limit": limit}))
     return result
+
+
+def _cycle_multiplicities(graph: nx.DiGraph):
+    """For each elementary cycle of a smaller graph, how many loops of `graph` it stands for.
+
+    A variable with one input (or one output) is merged into the variable before (or after) it: each
+    loop through it passes that link, so the loops of the graph and of the merged one correspond,
+    except that two paths merged into one link (u -> w directly and through v) count as a link of
+    multiplicity 2. Merging until no such variable is left shrinks Tokenworld's 280 variables to
+    134 (and World3-03's 178 to 52), and its loops to count ten times."""
+    out: dict = {v: {} for v in graph}
+    into: dict = {v: {} for v in graph}
+    for a, b in graph.edges:
+        out[a][b] = into[b][a] = 1
+    changed = True
+    while changed:
+        changed = False
+        for v in sorted(out):
+            if v in out[v] or (len(into[v]) != 1 and len(out[v]) != 1):
+                continue  # a self-loop stays; so does a variable of several inputs and outputs
+            if len(into[v]) == 1:  # u -> v -> w becomes u -> w
+                ((u, before),) = into[v].items()
+                del out[u][v]
+                for w, after in out[v].items():
+                    out[u][w] = into[w][u] = out[u].get(w, 0) + before * after
+                    del into[w][v]
+            else:  # u -> v -> w becomes u -> w, v's one output w
+                ((w, after),) = out[v].items()
+                del into[w][v]
+                for u, before in into[v].items():
+                    into[w][u] = out[u][w] = into[w].get(u, 0) + before * after
+                    del out[u][v]
+            del out[v], into[v]
+            changed = True
+    merged = nx.DiGraph()
+    merged.add_nodes_from(range(len(out)))
+    index = {name: i for i, name in enumerate(sorted(out))}
+    merged.add_edges_from(sorted((index[a], index[b]) for a in out for b in out[a]))
+    names = sorted(out)
+    for cycle in nx.simple_cycles(merged):
+        multiplicity = 1
+        for i, node in enumerate(cycle):
+            multiplicity *= out[names[node]][names[cycle[(i + 1) % len(cycle)]]]
+        yield multiplicity
 
 
 def _write_atomically(path: Path, text: str) -> None:

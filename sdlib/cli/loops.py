@@ -55,8 +55,8 @@ def main(args) -> int:
                 f"each counted once for every element it runs through)")
         among = f"{result['variables']} variables and array elements"
     elif result["found_by"] == "discovery":
-        what = (f"{result['count']} feedback loops discovered along the run (strongest-path search; the model has "
-                f"more than {result['enumeration_limit']:,}, too many to enumerate)")
+        what = (f"more than {result['enumeration_limit']:,} feedback loops, too many to enumerate; {result['count']} "
+                f"discovered along the run by the strongest-path search")
         among = f"{result['variables']} variables"
     else:
         what, among = f"{result['count']} feedback loops", f"{result['variables']} variables"

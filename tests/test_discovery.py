@@ -3,6 +3,7 @@ are too many to enumerate, against its published example and against full enumer
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import networkx as nx
@@ -114,3 +115,21 @@ def test_discovered_loops_are_scored_relative_to_the_loops_found(competition):
     ratio = np.abs(discovered.scores[top.id][1:]) / np.abs(everything.scores[same.id][1:])
     moving = np.abs(everything.scores[same.id][1:]) > 1e-6
     assert (ratio[moving] >= 1 - 1e-9).all()  # fewer loops share the whole
+
+
+def test_a_model_with_too_many_loops_has_them_discovered_by_the_loops_command(cli, tmp_path, monkeypatch):
+    # As if six competing species had more loops than the limit: `tokenworld loops` discovers them
+    # along the run (the 86 found above), says so, and scores them relative to each other.
+    monkeypatch.setattr(discovery, "loop_census", lambda graph, progress=False: None)
+    out = tmp_path / "loops.json"
+    code, stdout, _ = cli("loops", MODELS / "competition.mdl", "--dominance", "--max-loops", 3, "--json", out)
+    assert code == 0
+    data = json.loads(out.read_text())
+    assert data["found_by"] == "discovery" and data["count"] == 86 and sum(data["by_polarity"].values()) == 86
+    assert "more than 2,000,000 feedback loops, too many to enumerate; 86 discovered along the run" in stdout
+    assert [loop["id"][0] for loop in data["loops"]] == ["D", "D", "D"]
+    total = np.sum(np.abs([data["dominance"]["scores"][loop["id"]] for loop in data["loops"]]), axis=0)
+    assert (total <= 1 + 1e-9).all()  # three of the 86 loops: at most the whole
+    listed = sdlib.loops(str(MODELS / "competition.mdl"), max_loops=3)
+    assert listed.attrs["found_by"] == "discovery" and listed.attrs["count"] == 86
+    assert list(listed["length"].to_numpy()) == [2, 2, 2]  # shortest first: a species and its own growth

@@ -77,8 +77,8 @@ def main(args) -> int:
     for entry in result["loops"]:
         label = " ".join(f"[{entry[k]}]" for k in ("name", "family") if k in entry)
         score = f" importance {entry['importance']:.3f}" if "importance" in entry else ""
-        print(f"  {entry['id']} {label} {entry['polarity']}{score}: {' -> '.join(entry['variables'])}".replace("  ", " ")
-              .replace(" L", "  L", 1))
+        head = " ".join(part for part in (entry["id"], label, entry["polarity"] + score) if part)
+        print(f"  {head}: {' -> '.join(entry['variables'])}")
     disagreements = result["sketch"]["disagreements"]
     if disagreements:
         print(f"{len(disagreements)} places where the sketch disagrees with the equations:")

@@ -1,11 +1,12 @@
 """Build docs/loops.md and its figures: Tokenworld's feedback loops, named, and which dominate when.
 
-    python docs/build_loops.py            (about three minutes: two passes over every loop)
+    python docs/build_loops.py            (about a minute: the closed economy's loops are discovered)
     python docs/build_loops.py --render   (the template again, with the numbers of the last build)
 
 Every number in the page comes from the analyses made here: the reference models' loops, the
-Loops That Matter checks on the logistic and Bass models, and the baseline's loop families with
-their summed relative loop scores over 2024-2100.
+Loops That Matter checks on the logistic and Bass models, discovery against full enumeration on six
+competing species, and the baseline's loops, discovered along its run, with their families' summed
+relative loop scores over 2025-2100.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ import numpy as np
 
 import sdlib
 from sdlib.analysis.graph import causal_graph
-from sdlib.analysis.loops import iter_loops
-from sdlib.analysis.loops_report import family_classifier, loop_families
+from sdlib.analysis.loops_report import OTHER, discovered_loops, loops_from, signed_graph
+from sdlib.analysis.ltm import dominance
 from sdlib.plots.loops import causal_loop_diagram, dominance_figure, family_dominance_figure
 
 DOCS = Path(__file__).resolve().parent
@@ -31,7 +32,8 @@ SAMPLES = ROOT.parent / "shared" / "reference-models" / "samples"
 TEST_MODELS = ROOT / "tests" / "models"
 REFERENCE = ["teacup/teacup.mdl", "SIR/SIR.mdl", "Lotka_Volterra/Lotka_Volterra.mdl", "Workforce/workforce.mdl",
              "simple_harmonic_oscillator/simple_harmonic_oscillator.mdl"]
-DIAGRAMS = ["Token-compute investment", "Grid price (Jevons brake)", "Efficiency engine", "Grid gate"]
+DIAGRAMS = 4  # causal loop diagrams: the most important loop of each of the leading families
+DRAWN = 25  # variables a readable diagram holds
 
 
 def reference_table() -> str:
@@ -100,15 +102,31 @@ def family_table(data) -> str:
     return "\n".join(lines)
 
 
-def representative_loops(graph, spec) -> dict:
-    """The shortest loop of each family, for its causal loop diagram."""
-    group_of = family_classifier(loop_families(spec))
-    shortest: dict = {}
-    for loop in iter_loops(graph):
-        family = group_of(loop)
-        if family not in shortest or len(loop.variables) < len(shortest[family].variables):
-            shortest[family] = loop
-    return shortest
+def representative_loops(data, longest: int | None = None) -> dict:
+    """The most important loop of each family (the listed loops come most important first), of at
+    most `longest` variables."""
+    first: dict = {}
+    for loop, family in zip(loops_from(data), data["family"].to_numpy(), strict=True):
+        if longest is None or len(loop.variables) <= longest:
+            first.setdefault(str(family), loop)
+    return first
+
+
+def discovery_check() -> dict:
+    """Discovery against full enumeration on tests/models/competition.mdl (421 loops)."""
+    path = TEST_MODELS / "competition.mdl"
+    model = sdlib.Model(path)
+    run = model.run(controls=model.controls().every_step(), columns=model.variables(constants=True), engine="batch")
+    graph, _ = signed_graph(sdlib.resolve(str(path)), run)
+    everything = dominance(graph, model, run, keep=1000)
+    _, _, found = discovered_loops(graph, model, run, stride=1)
+    cycles = {loop.variables for loop in found}
+    importance = {loop.variables: everything.importance[loop.id] for loop in everything.loops}
+    scores = np.abs(np.array([everything.scores[loop.id] for loop in everything.loops]))[:, 1:]
+    strongest = [everything.loops[i].variables in cycles for i in scores.argmax(axis=0)]
+    top = next(i for i, loop in enumerate(everything.loops) if loop.variables not in cycles)
+    return {"loops": everything.count, "found": len(found), "strongest_share": float(np.mean(strongest)),
+            "importance_share": sum(importance[v] for v in cycles) / sum(importance.values()), "top_found": top}
 
 
 def render(values: dict) -> None:
@@ -132,7 +150,7 @@ def main() -> None:
         return
     warnings.simplefilter("ignore")
     FIGURES.mkdir(exist_ok=True)
-    data = sdlib.loops("baseline", max_loops=12, dominance=True, final_time=2100, progress=True)
+    data = sdlib.loops("baseline", max_loops=100_000, dominance=True, final_time=2100, progress=True)
     model = sdlib.Model.load()
     spec = model.spec
     graph = causal_graph(spec)
@@ -144,23 +162,38 @@ def main() -> None:
         FIGURES / "loops-families.png", dpi=110, bbox_inches="tight")
     dominance_figure(data, title="The most important single loops of the baseline", top=6).savefig(
         FIGURES / "loops-top.png", dpi=110, bbox_inches="tight")
-    shortest = representative_loops(graph, spec)
+    for old in FIGURES.glob("loop-*.png"):
+        old.unlink()  # diagrams of families that no longer lead
+    representative = representative_loops(data)
+    mean_share = {str(f): float(data["family_share"].sel(family_name=f).mean()) for f in data["family_name"].to_numpy()}
+    leading = sorted((f for f in representative if f != OTHER), key=lambda f: -mean_share[f])[:DIAGRAMS]
+    drawn = representative_loops(data, longest=DRAWN)
     diagrams = []
-    for family in DIAGRAMS:
-        loop = shortest[family]
-        causal_loop_diagram(graph, [loop], f"{family}: its shortest loop ({loop.polarity})", {loop.id: family}).savefig(
-            FIGURES / f"loop-{slug(family)}.png", dpi=90, bbox_inches="tight")
+    for family in (f for f in leading if f in drawn):
+        loop = drawn[family]
+        causal_loop_diagram(graph, [loop], f"{family}: its most important loop of at most {DRAWN} variables "
+                            f"({loop.polarity})",
+                            {loop.id: family}).savefig(FIGURES / f"loop-{slug(family)}.png", dpi=90, bbox_inches="tight")
         diagrams.append(f"![{family}](figures/loop-{slug(family)}.png)")
 
     shares = {str(f): data["family_share"].sel(family_name=f).to_numpy() for f in data["family_name"].to_numpy()}
     periods = dominant_periods(data["time"].to_numpy(), shares)
     checks = ltm_checks()
+    checks["discovery"] = discovery_check()
     top = {"variables": str(data["variables"][0].item()), "polarity": str(data["polarity"][0].item()),
            "importance": float(data["importance"][0])}
     p = json.loads(data.attrs["by_polarity"])
     count = data.attrs["count"]
+    found = checks["discovery"]
     values = {
         "COUNT": f"{count:,}",
+        "LIMIT": f"{data.attrs['enumeration_limit']:,}",
+        "SCORED_TIMES": str(data.sizes["time"]),
+        "DISCOVERY_LOOPS": str(found["loops"]),
+        "DISCOVERY_FOUND": str(found["found"]),
+        "DISCOVERY_STRONGEST": f"{100 * found['strongest_share']:.0f}%",
+        "DISCOVERY_IMPORTANCE": f"{100 * found['importance_share']:.0f}%",
+        "DISCOVERY_TOP": str(found["top_found"]),
         "REINFORCING": f"{p['reinforcing']:,}",
         "BALANCING": f"{p['balancing']:,}",
         "UNDETERMINED": f"{p['undetermined']:,}",
@@ -180,8 +213,8 @@ def main() -> None:
         "TOP_LOOP_POLARITY": top["polarity"],
         "TOP_LOOP_IMPORTANCE": f"{top['importance']:.3f}",
         "DIAGRAMS": "\n\n".join(diagrams),
-        "SHORTEST": "\n".join(f"- **{family}** ({len(loop.variables)} variables, {loop.polarity}): "
-                              f"{' -> '.join(loop.variables)}" for family, loop in shortest.items()),
+        "REPRESENTATIVE": "\n".join(f"- **{family}** ({len(loop.variables)} variables, {loop.polarity}): "
+                                    f"{' -> '.join(loop.variables)}" for family, loop in representative.items()),
     }
     summary = {"count": count, "by_polarity": p, "families": json.loads(data.attrs["families"]),
                "periods": periods, "checks": checks, "page": values}

@@ -201,6 +201,8 @@ def manifest(dataset: xr.Dataset, resolved: Resolved) -> dict:
         data["diverged_at"] = attrs["diverged_at"]
         if attrs.get("diverged_variable"):
             data["diverged_variable"] = attrs["diverged_variable"]
+        if attrs.get("diverged_reason"):
+            data["diverged_reason"] = attrs["diverged_reason"]
     return data
 
 
@@ -354,8 +356,14 @@ def loops(target: str | Path | Scenario = "baseline", *, max_loops: int = 20, do
     the most important ones by Loops That Matter) with each loop's `polarity`, `length`,
     `variables` (joined by " -> "), `name` and `family` (from `<model>-loops.toml`); with
     `dominance`, `score` (loop x time) and the families' `family_share` and `family_score`
-    (family x time). `attrs` hold the exact `count`, `by_polarity`, the graph's size and where
-    the sketch disagrees with the equations (`sketch`, JSON).
+    (family x time). `attrs` hold the exact `count` (or, when `found_by` is "discovery", how many
+    loops the strongest-path search found along the run of a model with more than
+    `enumeration_limit` loops, too many to enumerate), `by_polarity` (reinforcing, balancing,
+    undetermined: a link's sign changes during the run, inactive: a link never acts in it), the
+    graph's size, the links whose sign the run settled (`links_signed_by_run`) and where the
+    sketch disagrees with the equations (`sketch`, JSON). A subscripted model's loops run over
+    array elements (`Population[north] -> births[north]`): `over_arrays` is 1, `count` counts
+    them and `variable_loops` the loops of its variables.
     """
     from .analysis.loops_report import loop_report
 

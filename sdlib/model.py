@@ -80,7 +80,16 @@ class Model:
 
     def controls(self, final_time=None, time_step=None, saveper=None, sources: dict | None = None) -> Controls:
         """The model's time grid with any changes, checked (see `Controls.of`)."""
-        return Controls.of(self.spec, final_time, time_step, saveper, sources)
+        return Controls.of(self.spec, final_time, time_step, saveper, sources, values=self._control_values)
+
+    def _control_values(self) -> dict:
+        """The controls as PySD computes them at the start of a run (asked only for controls written
+        as equations that are not arithmetic on numbers)."""
+        if not hasattr(self, "_controls_at_start"):
+            from .engine.pysd_engine import control_values
+
+            self._controls_at_start = control_values(self.path)
+        return self._controls_at_start
 
     def check(self, values: dict, source: str = "set") -> dict:
         """Parameter values checked against the model's names and declared ranges."""
@@ -112,15 +121,30 @@ class Model:
 
         if find_spec("numba") is None:
             return False
-        try:
-            self.compiled()
-        except UnsupportedConstruct:
-            return False
-        return True
+        if not hasattr(self, "_supports_batch"):
+            try:
+                self.compiled()
+                self._supports_batch = True
+            except UnsupportedConstruct:
+                self._supports_batch = False
+            except Exception:  # the batch engine failing on a model it accepts is its bug (a run on it
+                self._supports_batch = False  # says so); the analyses run the model on PySD instead
+        return self._supports_batch
 
-    def equation(self, name: str, controls: Controls | None = None):
-        """One element's equation as a numpy function of its inputs (for the loop analysis)."""
-        return self.compiled().equation(name, controls)
+    def equation(self, name: str, controls: Controls | None = None, params: dict | None = None):
+        """One element's equation as a function `(env, t, init=None) -> values` of its inputs (for the
+        loop analysis): the batch engine's numpy when it compiles the model, else PySD's own function
+        evaluated time by time (`params` then set the constants the run had)."""
+        if self.supports_batch():
+            return self.compiled().equation(name, controls)
+        from .engine.pysd_engine import PySDEquations
+
+        key = (tuple(sorted((k, repr(v)) for k, v in (params or {}).items())), controls)
+        cached = getattr(self, "_pysd_equations", None)
+        if cached is None or cached[0] != key:
+            cached = (key, PySDEquations(self.path, params, controls))
+            self._pysd_equations = cached
+        return cached[1].equation(name, controls)
 
     def run(self, params: dict | None = None, controls: Controls | None = None, n: int | None = None,
             columns: list[str] | None = None, engine: str = "pysd", progress: bool | None = None) -> xr.Dataset:
@@ -148,6 +172,12 @@ class Model:
         series = [k for k, v in params.items() if isinstance(v, pd.Series)]
         columns = self._columns(columns, series)
         if engine == "batch":
+            if controls.dynamic:
+                from .core.errors import UnsupportedConstruct
+
+                raise UnsupportedConstruct(f"{self.path.name}: the batch engine needs a fixed time grid; the model's "
+                                           f"{', '.join(c.upper() for c in controls.dynamic)} changes during the run "
+                                           f"(run it on PySD, --engine pysd)")
             raw = self.compiled(progress=bool(progress)).run(params=params, n=n, controls=controls,
                                                              return_columns=columns)
         elif engine == "pysd":
@@ -167,14 +197,15 @@ class Model:
                     if (el.kind not in CONSTANT_KINDS or key in keep) and key not in CONTROL_NAMES]
         found = []
         for name in columns:
-            element = self.spec[name]
+            base, subscripts = split_column(name)
+            element = self.spec[base]
             if name_key(element.name) in CONTROL_NAMES:
                 raise BadInput(f"columns: '{element.name}' is a simulation control, not a variable", "columns")
-            found.append(element.name)
+            found.append(element.name + subscripts)
         return found
 
     def _dataset(self, raw, controls: Controls, engine: str) -> xr.Dataset:
-        time = controls.saved_times()
+        time = np.asarray(raw.time, dtype=float) if controls.dynamic else controls.saved_times()
         if len(raw.time) != len(time) or not np.allclose(raw.time, time, rtol=0, atol=1e-9 * max(1, abs(time[-1]))):
             raise BadInput(f"{self.path.name}: the {engine} engine saved other times than the time grid")
         status = np.asarray(raw.status).astype(str)
@@ -184,9 +215,11 @@ class Model:
             rows = max(first_bad) if first_bad else rows
         data = {}
         for name, values in raw.values.items():
-            element = self.spec[name]
-            data[element.name] = (("run", "time"), np.asarray(values, dtype=float)[:, :rows],
-                                  {"units": element.units, "comment": element.comment, "kind": element.kind})
+            base, subscripts = split_column(name)
+            element = self.spec[base]
+            data[element.name + subscripts] = (("run", "time"), np.asarray(values, dtype=float)[:, :rows],
+                                               {"units": element.units, "comment": element.comment,
+                                                "kind": element.kind})
         coords = {
             "run": np.arange(len(status)),
             "time": ("time", time[:rows], {"units": _time_units(self.spec)}),
@@ -201,7 +234,17 @@ class Model:
                 attrs["diverged_at"] = float(raw.diverged_at[0])
                 if raw.culprits and raw.culprits[0]:
                     attrs["diverged_variable"] = raw.culprits[0]
+                if getattr(raw, "reasons", None) and raw.reasons[0]:
+                    attrs["diverged_reason"] = raw.reasons[0]
         return xr.Dataset(data, coords=coords, attrs=attrs)
+
+
+def split_column(column: str) -> tuple[str, str]:
+    """A column's variable and subscripts: `name[a,b]` (an element of an array) -> ("name", "[a,b]")."""
+    if column.endswith("]") and "[" in column:
+        i = column.index("[")
+        return column[:i], column[i:]
+    return column, ""
 
 
 def _time_units(spec: ModelSpec) -> str:

@@ -38,7 +38,7 @@ def test_loops_returns_a_dataset_with_every_loop_counted():
     lp = sdlib.loops(str(MODELS / "bass.mdl"), max_loops=2)
     assert lp.attrs["count"] == 3 and lp.sizes["loop"] == 2  # counted exactly, the two shortest listed
     assert set(lp["polarity"].to_numpy()) <= {"reinforcing", "balancing"}
-    assert json.loads(lp.attrs["by_polarity"]) == {"reinforcing": 1, "balancing": 2, "undetermined": 0}
+    assert json.loads(lp.attrs["by_polarity"]) == {"reinforcing": 1, "balancing": 2, "undetermined": 0, "inactive": 0}
 
 
 def test_loops_with_dominance_scores_sum_to_one():

@@ -54,26 +54,25 @@ def test_logistic_link_scores_match_the_hand_derivation(logistic):
     # one's change is P's: link score exactly 1.
     assert np.allclose(scores[("Population", "births")], 1.0, atol=1e-12)
     assert np.allclose(scores[("Population", "crowding deaths")], 1.0, atol=1e-12)
-    # A flow into P over the change of P's net flow n = g P (1 - P/K) over the step before: from
-    # P0 to P1 births change by g (P1 - P0) and n by g (P1 - P0) (1 - (P0 + P1)/K), exactly, so the
-    # score is 1/|1 - (P0 + P1)/K| (and -((P0 + P1)/K)/|1 - (P0 + P1)/K| for the deaths).
-    share = (population[:-2] + population[1:-1]) / capacity
-    expected_births = 1 / np.abs(1 - share)
-    expected_deaths = -share / np.abs(1 - share)
-    assert np.allclose(scores[("births", "Population")][1:], expected_births, rtol=1e-6)  # rounding only
-    assert np.allclose(scores[("crowding deaths", "Population")][1:], expected_deaths, rtol=1e-6)
+    # A flow into P over the change of P's net flow n = g P (1 - P/K), both over the step that
+    # ends at t: from P0 = P(t - dt) to P1 = P(t) births change by g (P1 - P0) and n by
+    # g (P1 - P0) (1 - (P0 + P1)/K), exactly, so the score at t is 1/|1 - (P0 + P1)/K| (and
+    # -((P0 + P1)/K)/|1 - (P0 + P1)/K| for the deaths).
+    share = (population[:-1] + population[1:]) / capacity
+    assert np.allclose(scores[("births", "Population")], 1 / np.abs(1 - share), rtol=1e-6)  # rounding only
+    assert np.allclose(scores[("crowding deaths", "Population")], -share / np.abs(1 - share), rtol=1e-6)
 
 
 def test_logistic_relative_scores_match_theory_and_sum_to_one(logistic):
     graph, _, time, values, result = logistic
     (reinforcing,), (balancing,) = by_polarity(result, "reinforcing"), by_polarity(result, "balancing")
     population = values["Population"]
-    # From the link scores above: R / (|R| + |B|) = 1 / (1 + (P0 + P1)/K), balancing negative;
-    # in continuous time 1 / (1 + 2P/K), one half at P = K/2.
-    theory = 1 / (1 + (population[:-2] + population[1:-1]) / 1000.0)
-    assert np.allclose(reinforcing[1:], theory, rtol=1e-9)
-    assert np.all(balancing[1:] <= 0) and np.all(reinforcing[1:] >= 0)
-    assert np.allclose(np.abs(reinforcing[1:]) + np.abs(balancing[1:]), 1.0, atol=1e-12)
+    # From the link scores above: R / (|R| + |B|) = 1 / (1 + (P(t - dt) + P(t))/K) at t,
+    # balancing negative; in continuous time 1 / (1 + 2P/K), one half at P = K/2.
+    theory = 1 / (1 + (population[:-1] + population[1:]) / 1000.0)
+    assert np.allclose(reinforcing, theory, rtol=1e-9)
+    assert np.all(balancing <= 0) and np.all(reinforcing >= 0)
+    assert np.allclose(np.abs(reinforcing) + np.abs(balancing), 1.0, atol=1e-12)
     assert result.count == 2
 
 
@@ -83,10 +82,53 @@ def test_logistic_reinforcing_loop_dominates_until_half_capacity(logistic):
     dt = time[1] - time[0]
     half = time[np.argmax(values["Population"] >= 500.0)]
     switch = result.time[np.argmax(np.abs(balancing) > reinforcing)]
-    # Theory: the switch is at P = K/2; the scores look back one step, so allow two.
-    assert abs(switch - half) <= 2 * dt + 1e-9
-    assert np.all(reinforcing[1:][result.time[1:] < half - 2 * dt] > 0.5)
-    assert np.all(np.abs(balancing)[result.time > half + 2 * dt] > 0.5)
+    # Theory: the switch is where P(t - dt) + P(t) = K, within a step of P = K/2.
+    assert abs(switch - half) <= dt + 1e-9
+    assert np.all(reinforcing[result.time < half - dt] > 0.5)
+    assert np.all(np.abs(balancing)[result.time > half + dt] > 0.5)
+
+
+# Simlin's published relative loop scores (percent) of its logistic growth model, at the times
+# given: bpowers/simlin, test/logistic_growth_ltm/ltm_results.tsv (the Stella reference that
+# Simlin's own tests compare with, commit b92f8d1a), loops r1 (population -> net birth rate) and
+# b1 (through the fraction of carrying capacity used). Printed to three significant digits.
+SIMLIN_LOGISTIC = {  # time: (r1, b1)
+    1: (99.40, -0.56), 2: (99.40, -0.63), 3: (99.30, -0.70), 5: (99.10, -0.88), 10: (98.50, -1.54),
+    20: (95.40, -4.64), 30: (86.70, -13.30), 40: (67.20, -32.80), 45: (53.10, -46.90), 46: (50.10, -49.90),
+    47: (47.10, -52.90), 50: (38.30, -61.70), 60: (15.30, -84.70), 70: (4.85, -95.10), 80: (1.41, -98.60),
+    90: (0.40, -99.60), 100: (0.11, -99.90),
+}
+
+# Schoenberg, Davidsen and Eberlein (2020), "Understanding model behavior using the Loops that
+# Matter method", System Dynamics Review 36(2), table 3: the Bass model's relative loop scores
+# (as summarised in bpowers/simlin, docs/reference/papers/schoenberg2020-loops-that-matter--summary.md).
+PAPER_BASS = {1: (1.000, -0.000), 9.5: (0.535, -0.465), 9.5625: (0.512, -0.488), 9.625: (0.488, -0.512),
+              15: (0.000, -1.000)}  # time: (R1, B1)
+
+
+def published_pair(result, expected: dict, percent: float):
+    """Our (reinforcing, balancing) relative scores at the published times, in the published unit."""
+    (reinforcing,), (balancing,) = by_polarity(result, "reinforcing"), by_polarity(result, "balancing")
+    ours, theirs = [], []
+    for t, pair in expected.items():
+        k = int(np.flatnonzero(np.isclose(result.time, t))[0])  # the same time, no shift
+        ours.append((reinforcing[k] * percent, balancing[k] * percent))
+        theirs.append(pair)
+    return np.array(ours), np.array(theirs)
+
+
+def test_logistic_scores_equal_simlins_published_ones_at_the_same_times():
+    graph, model = prepared("logistic_simlin.mdl")
+    ours, theirs = published_pair(dominance(graph, model, every_step(model)), SIMLIN_LOGISTIC, 100)
+    # to 0.1 points: the published numbers are rounded to three significant digits (0.05 points)
+    assert np.max(np.abs(ours - theirs)) <= 0.1, np.max(np.abs(ours - theirs))
+
+
+def test_bass_scores_equal_the_papers_table_at_the_same_times():
+    graph, model = prepared("bass_2020.mdl")
+    ours, theirs = published_pair(dominance(graph, model, every_step(model)), PAPER_BASS, 1)
+    # to 0.1 points (0.001): the table is rounded to three decimals
+    assert np.max(np.abs(ours - theirs)) <= 0.001, np.max(np.abs(ours - theirs))
 
 
 def test_bass_word_of_mouth_dominates_until_the_peak_of_adoption():
@@ -103,10 +145,10 @@ def test_bass_word_of_mouth_dominates_until_the_peak_of_adoption():
     switch = result.time[np.argmax(np.abs(saturation) > word_of_mouth)]
     assert abs(switch - peak) <= 2 * dt + 1e-9
     before, after = result.time < peak - 2 * dt, result.time > peak + 2 * dt
-    assert np.all(word_of_mouth[1:][before[1:]] > np.abs(saturation[1:][before[1:]]))
+    assert np.all(word_of_mouth[before] > np.abs(saturation[before]))
     assert np.all(np.abs(saturation[after]) > word_of_mouth[after])
     total = sum(np.abs(s) for s in result.scores.values())
-    assert np.allclose(total[1:], 1.0, atol=1e-12)
+    assert np.allclose(total, 1.0, atol=1e-12)
 
 
 def test_sketch_polarities_agree_on_the_drawn_models():
@@ -161,3 +203,32 @@ def test_holding_loops_stops_at_a_limit_before_memory_runs_out():
     assert sum(len(b[0]) for b in loop_batches(graph, limit=10)("")) == 3
     with pytest.raises(TooManyLoops, match="more than 2 feedback loops"):
         loop_batches(graph, limit=2)
+
+
+def test_a_smooth_scores_as_the_stock_it_is(tmp_path):
+    # SMOOTH(S, 2) is the stock p' = (S - p)/2. Written both ways in one model, the link
+    # S -> SMOOTH scores what the explicit stock's two links do together: S -> adjustment
+    # (|D S / (D S - D p)|) times adjustment -> p (1, its only flow).
+    path = tmp_path / "smooth.mdl"
+    path.write_text("""{UTF-8}
+S = INTEG(growth - loss, 10) ~~|
+growth = 0.1 * S ~~|
+loss = 0.05 * perceived a ~~|
+perceived a = SMOOTH(S, 2) ~~|
+perceived b = INTEG(adjustment b, 10) ~~|
+adjustment b = (S - perceived b) / 2 ~~|
+FINAL TIME = 20 ~~|
+INITIAL TIME = 0 ~~|
+SAVEPER = 0.25 ~~|
+TIME STEP = 0.25 ~~|
+""", encoding="utf-8")
+    graph, model = prepared(path)
+    time, values = run_for_ltm(model)
+    np.testing.assert_allclose(values["perceived a"], values["perceived b"], rtol=1e-13)
+    scores = link_scores(graph, model, time, values,
+                         [("S", "perceived a"), ("S", "adjustment b"), ("adjustment b", "perceived b")])
+    np.testing.assert_allclose(scores[("adjustment b", "perceived b")], 1.0, rtol=1e-9)
+    np.testing.assert_allclose(scores[("S", "perceived a")],
+                               scores[("S", "adjustment b")] * scores[("adjustment b", "perceived b")], rtol=1e-6)
+    # the smooth lags S (from the second step on; at the first its net flow was 0 and moves by D S / 2)
+    assert scores[("S", "perceived a")][0] == pytest.approx(1.0) and (scores[("S", "perceived a")][1:] > 1).all()

@@ -3,7 +3,8 @@
 Nodes are the model's variables, typed stock / flow / auxiliary / constant / lookup, with their
 units. An edge x -> z means z's equation uses x; a stock's edges come from its flows (its INTEG
 rate), never from what sets its initial value, which is a one-time dependency and no causal link.
-Each edge carries the link polarity derived from the equation (`polarity`: "+", "-" or "?").
+Each edge carries the link polarity derived from the equation (`polarity`: "+", "-", "?" when
+its sign depends on the values, "0" when it never acts with the values of the run given).
 
 >>> graph = causal_graph(load_spec("models/tokenworld.mdl"))    # doctest: +SKIP
 >>> graph.edges["capital investment", "Computing capital"]["polarity"]   # doctest: +SKIP

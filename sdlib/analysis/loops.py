@@ -3,7 +3,8 @@
 Enumeration streams networkx's Johnson's algorithm over each strongly connected component, so
 counting millions of loops holds one path at a time, never a list of them. A loop is reinforcing
 when the product of its link polarities is positive, balancing when negative, undetermined when
-any link's polarity is.
+any link's polarity is, and inactive when a link never acts in the run the signs came from (a
+policy switched off, a flat table): such a loop has no effect there, whatever its structure.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from .graph import dynamic_subgraph
 class Loop:
     id: str
     variables: tuple[str, ...]  # in causal order: each causes the next, the last causes the first
-    polarity: str  # reinforcing | balancing | undetermined
+    polarity: str  # reinforcing | balancing | undetermined | inactive
 
     @property
     def links(self) -> list[tuple[str, str]]:
@@ -31,16 +32,24 @@ class Loop:
         return {"id": self.id, "polarity": self.polarity, "variables": list(self.variables), "length": len(self.variables)}
 
 
+POLARITIES = ("reinforcing", "balancing", "undetermined", "inactive")
+
+
 def loop_polarity(graph: nx.DiGraph, cycle, polarities: dict | None = None) -> str:
-    """Reinforcing, balancing or undetermined: the product of the link polarities."""
+    """Reinforcing or balancing (the product of the link polarities), undetermined (a link's sign
+    changes with the values) or inactive (a link never acts)."""
     if polarities is None:
         polarities = nx.get_edge_attributes(graph, "polarity")
     negatives = 0
+    undetermined = False
     for i, node in enumerate(cycle):
         symbol = polarities[node, cycle[(i + 1) % len(cycle)]]
-        if symbol == "?":
-            return "undetermined"
+        if symbol == "0":
+            return "inactive"
+        undetermined |= symbol == "?"
         negatives += symbol == "-"
+    if undetermined:
+        return "undetermined"
     return "balancing" if negatives % 2 else "reinforcing"
 
 
@@ -76,7 +85,7 @@ def find_loops(graph: nx.DiGraph, max_loops: int | None = None) -> tuple[int, li
     """Count every loop exactly; keep the first `max_loops` of them. Also counts by polarity."""
     kept: list[Loop] = []
     count = 0
-    by_polarity = {"reinforcing": 0, "balancing": 0, "undetermined": 0}
+    by_polarity = dict.fromkeys(POLARITIES, 0)
     for loop in iter_loops(graph):
         count += 1
         by_polarity[loop.polarity] += 1

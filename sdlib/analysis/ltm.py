@@ -1,22 +1,30 @@
 """Loop dominance with Loops That Matter (Schoenberg, Davidsen and Eberlein 2020; Schoenberg,
 Hayward and Eberlein 2023), as Stella Architect and Simlin compute it.
 
-The model is run on the batch engine with a value saved every time step (the caller passes that
-run, see `sdlib.loops`). Then, over each step:
+The model is run with a value saved every time step (the caller passes that run, see
+`sdlib.loops`). The score at time t uses the change over the step [t - dt, t], as the published
+scores of Stella and Simlin do (the logistic model's reinforcing loop scores 1 - P(t)/K at t):
 
 - link score of x -> z (z an auxiliary or flow): |D_x z / D z| * sign(D_x z / D x), where
-  D_x z = z(x now, other inputs as before) - z before is the change z would have made had only x
-  changed, obtained by evaluating z's own equation (`Model.equation`); 0 when z or x did
-  not change;
-- link score of a flow f -> stock S: |dt D f / (D S_t - D S_{t-dt})| * (+1 for an inflow, -1 for
-  an outflow): the flow's change relative to the change of the stock's net flow over the step
-  that drove it (the 2023 form, with Simlin's timing);
+  D z = z(t) - z(t - dt) and D_x z = z(t) - z(x at t - dt, every other input at t) is the part
+  of z's change that x's change made, obtained by evaluating z's own equation
+  (`Model.equation`); 0 when z or x did not change;
+- link score of x -> S, S a stock: the same, of S's net flow R (its INTEG rate): |D_x R / D R| *
+  sign(D_x R / D x). For a flow f (a whole term of the rate) this is the 2023 form, the change
+  of the flow over the change of the net flow, |D f / D R|, +1 for an inflow and -1 for an
+  outflow; it holds as well for a rate written as any expression;
+- a SMOOTH or DELAY x of an input u over a time T is scored as the first-order stock it is (for
+  SMOOTH, SMOOTHI, DELAY1, DELAY1I exactly): net flow R = (u - x) / T, so the link u -> x scores
+  |D u / (D u - D x)|. Third and n-th order ones are scored the same way, as first-order ones of
+  the same delay time: their inner stocks are not saved, and this keeps their lag in the score;
 - loop score: the product of its link scores; relative loop score: the loop score over the sum
   of the absolute loop scores of every loop of the model, so that their absolute values sum to 1
   at each step, balancing loops negative.
 
 Models with millions of loops are handled in two streaming passes (the sum, then the ranking),
-keeping only the scores of the loops asked for.
+keeping only the scores of the loops asked for. Models with too many loops to enumerate have theirs
+discovered along the run (`discovery.py`) and passed in as `batches`: their relative scores are then
+relative to the loops found, as Stella's and Simlin's are.
 """
 
 from __future__ import annotations
@@ -30,7 +38,8 @@ from scipy import sparse
 
 from ..core.controls import Controls
 from ..core.errors import BadInput
-from .loops import Loop, iter_loops
+from .loops import POLARITIES, Loop, iter_loops
+from .partials import Partials
 
 
 @dataclass
@@ -40,7 +49,7 @@ class Dominance:
     importance: dict  # loop id -> mean absolute relative score over the run
     loops: list[Loop]  # the loops kept, most important first
     count: int  # all loops of the model
-    by_polarity: dict = field(default_factory=dict)  # reinforcing / balancing / undetermined -> how many
+    by_polarity: dict = field(default_factory=dict)  # reinforcing / balancing / undetermined / inactive -> how many
     groups: dict = field(default_factory=dict)  # group name -> summed relative score of its loops (every loop counted)
     group_sizes: dict = field(default_factory=dict)  # group name -> how many loops it holds
     group_shares: dict = field(default_factory=dict)  # group name -> summed |relative score|: shares summing to 1
@@ -51,34 +60,18 @@ def run_values(data) -> tuple[np.ndarray, dict]:
     return data["time"].to_numpy(), {name: data[name].to_numpy()[0] for name in data.data_vars}
 
 
-def link_scores(graph: nx.DiGraph, model, time: np.ndarray, values: dict, edges, controls: Controls | None = None
-                ) -> dict:
-    """Link score series (length T-1, for each step) of the given edges; `model` is a `sdlib.Model`."""
+def link_scores(graph: nx.DiGraph, model, time: np.ndarray, values: dict, edges, controls: Controls | None = None,
+                params: dict | None = None) -> dict:
+    """Link score series of the given edges: entry k is the score at time[k + 1], over the step
+    [time[k], time[k + 1]]. `model` is a `sdlib.Model`; `values` every variable's (and constant's)
+    series on `time` (see `Partials`)."""
+    partials = Partials(model, time, values, controls, params)
     scores = {}
-    dt = float(time[1] - time[0])
-    previous = {name: v[:-1] for name, v in values.items()}
-    equations: dict = {}
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for source, target in edges:
-            kind = graph.nodes[target]["type"]
-            dx = np.diff(values[source])
-            if kind == "stock" and model.spec[target].kind == "stock":
-                # The flow's change over the interval that drove the stock's change, relative to
-                # the change of the stock's net flow over that interval (Simlin's convention):
-                # dimensionless, and the same as the 2023 form |di/dt / d2S/dt2| as dt -> 0.
-                sign = 1.0 if graph.edges[source, target]["polarity"] != "-" else -1.0
-                net = np.diff(values[target]) / dt  # net flow at each time step (Euler)
-                dnet = np.diff(net)
-                score = np.concatenate([[0.0], np.where(dnet != 0, np.abs(dx[:-1] / dnet), 0.0)]) * sign
-            else:
-                if target not in equations:
-                    equations[target] = model.equation(target, controls)
-                env = dict(previous)
-                env[source] = values[source][1:]
-                partial = equations[target](env, time[1:], values) - values[target][:-1]
-                dz = np.diff(values[target])
-                ratio = np.where(dz != 0, partial / dz, 0.0)
-                score = np.abs(ratio) * np.where(dx != 0, np.sign(partial / np.where(dx != 0, dx, 1.0)), 0.0)
+            partial, dx, dz = partials.changes(source, target)
+            ratio = np.where(dz != 0, partial / np.where(dz != 0, dz, 1.0), 0.0)
+            score = np.abs(ratio) * np.where(dx != 0, np.sign(partial * np.sign(dx)), 0.0)
             scores[(source, target)] = np.nan_to_num(score, nan=0.0, posinf=0.0, neginf=0.0)
     return scores
 
@@ -87,7 +80,7 @@ CHUNK = 4096  # loops scored at once: a (CHUNK x time) array, tens of MB
 
 
 def dominance(graph: nx.DiGraph, model, data, keep: int = 20, progress: bool = False, group_of=None,
-              stride: int = 1, batches=None) -> Dominance:
+              stride: int = 1, batches=None, params: dict | None = None, scores: dict | None = None) -> Dominance:
     """Relative loop scores of the `keep` most important loops; every loop counts in the normaliser.
 
     `model` is the `sdlib.Model` and `data` one finite run of it saved at every time step
@@ -97,6 +90,8 @@ def dominance(graph: nx.DiGraph, model, data, keep: int = 20, progress: bool = F
     in thousands of variants of one mechanism); each family's relative scores are summed.
     `stride` scores every stride-th step only (the link scores still use every step).
     `batches` (from `loop_batches`) reuses the loops of an earlier call instead of enumerating them.
+    `params`: the constants the run was given (for equations PySD evaluates, see `Model.equation`).
+    `scores`: the link scores of this run (`link_scores` of `loop_edges`), when the caller has them.
 
     Loops stream in chunks: a chunk's loop scores are one sparse product of its loop-link incidence
     matrix with the logarithms of the link scores, so the two passes (the normaliser, then the
@@ -106,8 +101,9 @@ def dominance(graph: nx.DiGraph, model, data, keep: int = 20, progress: bool = F
     edges = loop_edges(graph)
     if batches is None:
         batches = _stream_batches(graph, edges, progress)
-    scores = link_scores(graph, model, time, values, edges)
-    columns = np.arange(len(time) - 1)[::-1][::stride][::-1]  # always keep the last step
+    if scores is None:
+        scores = link_scores(graph, model, time, values, edges, params=params)
+    columns = scored_columns(len(time), stride)
     link = np.array([scores[e][columns] for e in edges]) if edges else np.zeros((0, len(columns)))
     zero = (link == 0).astype(float)
     negative = (link < 0).astype(float)
@@ -127,7 +123,7 @@ def dominance(graph: nx.DiGraph, model, data, keep: int = 20, progress: bool = F
     peak = np.full(len(columns), -np.inf)
     total = np.zeros(len(columns))
     count = 0
-    by_polarity = {"reinforcing": 0, "balancing": 0, "undetermined": 0}
+    by_polarity = dict.fromkeys(POLARITIES, 0)
     with np.errstate(invalid="ignore", over="ignore"):
         for batch, m in batches("loop scores (1/2)"):
             logs, _ = chunk_scores(m)
@@ -182,6 +178,12 @@ def dominance(graph: nx.DiGraph, model, data, keep: int = 20, progress: bool = F
     )
 
 
+def scored_columns(n_times: int, stride: int) -> np.ndarray:
+    """The entries of the link score series (one per step) scored at every stride-th step, always
+    keeping the last."""
+    return np.arange(n_times - 1)[::-1][::stride][::-1]
+
+
 def loop_edges(graph: nx.DiGraph) -> list:
     """The links that lie on some loop (inside a strongly connected component), in a fixed order:
     the columns of the loop-link incidence matrices."""
@@ -216,6 +218,14 @@ def loop_batches(graph: nx.DiGraph, limit: int | None = None):
         if limit is not None and count > limit:
             raise TooManyLoops(f"{graph.graph.get('model', 'the model')} has more than {limit:,} feedback loops: too "
                                f"many to hold and score all of them")
+    return lambda label: iter(held)
+
+
+def held_batches(loops: list[Loop], graph: nx.DiGraph):
+    """Given loops (discovered ones, say) in the form `dominance` takes as `batches`."""
+    edges = loop_edges(graph)
+    edge_index = {e: i for i, e in enumerate(edges)}
+    held = [(batch, _incidence(batch, edge_index, len(edges))) for batch in _batches(iter(loops), False, "")]
     return lambda label: iter(held)
 
 

@@ -6,7 +6,8 @@ quotients, powers, monotone functions, MIN/MAX, IF THEN ELSE with a condition th
 on the input, lookups by the slope of their table). Products need the signs of the *values* of
 the other factors: constants have theirs; variables have theirs from a simulation of the model
 (the range each took) when one is given, and from their declared range otherwise. What cannot be
-proven is "undetermined", never guessed.
+proven is "undetermined", never guessed. A link whose derivative is zero with the values the run
+has (a factor that stays 0, a flat table) never acts in that run: "0".
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from ..core.registry import constant_value
 from ..core.spec import ModelSpec, name_key
 
 POSITIVE, NEGATIVE, ZERO, UNKNOWN = 1, -1, 0, None
-SYMBOL = {POSITIVE: "+", NEGATIVE: "-", UNKNOWN: "?"}
+SYMBOL = {POSITIVE: "+", NEGATIVE: "-", ZERO: "0", UNKNOWN: "?"}  # "0": never acts (a zero factor)
 
 MONOTONE_INCREASING = {"exp", "ln", "log", "sqrt", "arctan", "sinh", "tanh", "integer"}
 
@@ -64,13 +65,13 @@ class PolarityAnalyser:
             key = name_key(node.reference)
             if key == "time" or key in ("time step", "initial time", "final time", "saveper"):
                 return POSITIVE if key != "time" else self.value_signs.get("time", None)
+            el = self.spec.elements.get(key)
+            if el is not None and el.kind == "constant":
+                return self._constant_sign(el)
             if key in self.value_signs:
                 return self.value_signs[key]
-            el = self.spec.elements.get(key)
             if el is None:
                 return None
-            if el.kind == "constant":
-                return self.value_sign(constant_value(el.ast), depth + 1) if constant_value(el.ast) is not None else None
             low = el.limits[0]
             if low is not None and low > 0:
                 return POSITIVE
@@ -105,6 +106,23 @@ class PolarityAnalyser:
                 a, b = (self.value_sign(x, depth + 1) for x in node.arguments[:2])
                 return _mul(a, b)
         return None
+
+    def _constant_sign(self, el):
+        """A constant's sign: its value's, or for a constant at 0 (a lever switched off) the sign of
+        the values its declared range allows, so that the link it gates keeps the polarity it has
+        whenever it is on."""
+        value = self.value_signs.get(el.key) if el.key in self.value_signs else None
+        if value is None:
+            number = constant_value(el.ast)
+            value = None if number is None else self.value_sign(number)
+        if value != ZERO:
+            return value
+        low, high = el.limits
+        if low is not None and low >= 0 and (high is None or high > 0):
+            return POSITIVE
+        if high is not None and high <= 0 and (low is None or low < 0):
+            return NEGATIVE
+        return ZERO
 
     # --- signs of partial derivatives --------------------------------------------------------
     def derivative_sign(self, node, x: str, depth: int = 0):
@@ -228,21 +246,27 @@ class PolarityAnalyser:
         return POSITIVE if rises else NEGATIVE if falls else ZERO
 
     def link_polarity(self, source: str, target: str):
-        """Polarity of the link source -> target from target's equation."""
+        """Polarity of the link source -> target from target's equation (every definition of an
+        array defined piece by piece: one sign if those that use the source agree)."""
         el = self.spec.elements[target]
-        return self.derivative_sign(el.ast, source)
+        definitions = [a for a in (el.asts or (el.ast,)) if self._depends(a, source)] or [el.ast]
+        signs = {self.derivative_sign(a, source) for a in definitions}
+        return signs.pop() if len(signs) == 1 else None
 
 
 def value_signs_from_run(frame) -> dict:
     """Signs of every variable over a simulation: +1 if never negative (and not all zero), -1 if
     never positive, None otherwise; keyed by name key."""
-    signs = {}
+    signs: dict[str, int | None] = {}
+    columns: dict[str, list] = {}  # an array's elements count together, as the variable
     for column in frame.columns:
-        values = frame[column].to_numpy(dtype=float)
+        base = column.split("[", 1)[0] if column.endswith("]") else column
+        columns.setdefault(name_key(base), []).append(column)
+    for key, names in columns.items():
+        values = frame[names].to_numpy(dtype=float).ravel()
         values = values[values == values]
         if not values.size:
             continue
-        key = name_key(column)
         if values.min() >= 0 and values.max() > 0:
             signs[key] = POSITIVE
         elif values.max() <= 0 and values.min() < 0:

@@ -167,7 +167,7 @@ def compare_with_sketch(graph, loops, views: list[View]) -> dict:
         if graph.has_edge(source, target):
             computed = graph.edges[source, target]["polarity"]
             links.append({"source": source, "target": target, "drawn": drawn, "computed": computed,
-                          "agree": computed == drawn if computed != "?" else None})
+                          "agree": computed == drawn if computed not in ("?", "0") else None})
     markers = []
     for view_name, drawn, x, y in loop_markers(views):
         view = next(v for v in views if v.name == view_name)
@@ -185,7 +185,7 @@ def compare_with_sketch(graph, loops, views: list[View]) -> dict:
         if best:
             loop = best[1]
             entry.update({"loop": loop.id, "computed": loop.polarity,
-                          "agree": loop.polarity == drawn if loop.polarity != "undetermined" else None})
+                          "agree": loop.polarity == drawn if loop.polarity in ("reinforcing", "balancing") else None})
         markers.append(entry)
     return {"links": links, "loop_markers": markers,
             "disagreements": [d for d in links + markers if d.get("agree") is False]}

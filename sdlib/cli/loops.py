@@ -3,7 +3,9 @@
     tokenworld loops models/tokenworld.mdl --json loops.json --max-loops 50
     tokenworld loops baseline --dominance --plot loops/ --json loops.json
 
-The JSON holds `count` (every elementary loop, exact), `loops` (the `--max-loops` shortest, or with
+The JSON holds `count` (every elementary loop, exact; or, with `found_by: "discovery"`, the loops
+that the strongest-path search found along the run of a model with more than `enumeration_limit`
+loops, too many to enumerate), `loops` (the `--max-loops` shortest, or with
 `--dominance` the most important ones), `by_polarity`, `families` (how many loops each family of
 `<model>-loops.toml` holds), `sketch` (where the drawing disagrees with the equations) and, with
 `--dominance`, `dominance: {time, scores: {loop id: [...]}, family_shares: {...}}`.
@@ -24,7 +26,8 @@ def add_arguments(p) -> None:
                    help="rank loops by their dominance over time (Loops That Matter; needs the batch engine)")
     p.add_argument("--max-loops", type=int, default=20, metavar="N",
                    help="loops to list: the N shortest, or with --dominance the N most important (default 20); "
-                        "the count is always exact")
+                        "the count is exact unless the model has too many loops to enumerate, when they are "
+                        "discovered along the run and counted as found")
     p.add_argument("--plot", metavar="DIR", help="write causal loop and stock-and-flow diagrams (and dominance)")
     p.add_argument("--final-time", type=float, default=None, help="end of the run used for signs and dominance")
 
@@ -45,21 +48,37 @@ def main(args) -> int:
         tmp.write_text(json.dumps(result, indent=1), encoding="utf-8")
         tmp.replace(path)
     polarity = result["by_polarity"]
-    print(f"{result['model']}: {result['count']} feedback loops ({polarity['reinforcing']} reinforcing, "
+    inactive = (f", {polarity['inactive']} inactive: through a link that never acts in this run"
+                if polarity.get("inactive") else "")
+    if result.get("over_arrays"):
+        what = (f"{result['count']} feedback loops over array elements ({result['variable_loops']} loops of variables, "
+                f"each counted once for every element it runs through)")
+        among = f"{result['variables']} variables and array elements"
+    elif result["found_by"] == "discovery":
+        what = (f"more than {result['enumeration_limit']:,} feedback loops, too many to enumerate; {result['count']} "
+                f"discovered along the run by the strongest-path search")
+        among = f"{result['variables']} variables"
+    else:
+        what, among = f"{result['count']} feedback loops", f"{result['variables']} variables"
+    print(f"{result['model']}: {what} ({polarity['reinforcing']} reinforcing, "
           f"{polarity['balancing']} balancing, {polarity['undetermined']} undetermined: a link's sign changes "
-          f"with the values) among {result['variables']} variables, in {result['seconds']} s")
+          f"with the values{inactive}) among {among}, in {result['seconds']} s")
     unsigned = json.loads(data.attrs["unsigned_links"])
     if unsigned:
-        print("  undetermined loops pass through links whose sign depends on the values, most often: "
+        print("  undetermined loops pass through links whose sign changes during the run, most often: "
               + "; ".join(f"{u['link']} ({u['loops']} loops)" for u in unsigned[:3]))
+    inert = json.loads(data.attrs.get("inactive_links", "[]"))
+    if inert:
+        print("  inactive loops pass through links that never act in this run, most often: "
+              + "; ".join(f"{u['link']} ({u['loops']} loops)" for u in inert[:3]))
     for family in result.get("families", []):
         print(f"  family {family['name']}: {family['loops']} loops")
     print(f"{result['listed']} loops, {result['order']}:")
     for entry in result["loops"]:
         label = " ".join(f"[{entry[k]}]" for k in ("name", "family") if k in entry)
         score = f" importance {entry['importance']:.3f}" if "importance" in entry else ""
-        print(f"  {entry['id']} {label} {entry['polarity']}{score}: {' -> '.join(entry['variables'])}".replace("  ", " ")
-              .replace(" L", "  L", 1))
+        head = " ".join(part for part in (entry["id"], label, entry["polarity"] + score) if part)
+        print(f"  {head}: {' -> '.join(entry['variables'])}")
     disagreements = result["sketch"]["disagreements"]
     if disagreements:
         print(f"{len(disagreements)} places where the sketch disagrees with the equations:")

@@ -72,10 +72,10 @@ def report(dataset, summary: list[str]) -> int:
         sys.stderr.write(f"tokenworld: note: {warning}\n")
     if dataset.attrs["status"] == "diverged":
         last = time[-1] if len(time) else dataset.attrs["initial_time"]
-        sys.stderr.write(
-            f"tokenworld: diverged at {dataset.attrs['diverged_at']:g}: a value became non-finite or exceeded 1e300; "
-            f"results up to {last:g} written, status \"diverged\"\n"
-        )
+        where = f" in '{dataset.attrs['diverged_variable']}'" if dataset.attrs.get("diverged_variable") else ""
+        why = dataset.attrs.get("diverged_reason") or "a value became infinite or exceeded 1e300"
+        sys.stderr.write(f"tokenworld: diverged at {dataset.attrs['diverged_at']:g}{where} ({why}); results up to "
+                         f"{last:g} written, status \"diverged\"\n")
         return 3
     return 0
 

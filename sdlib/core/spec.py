@@ -66,7 +66,8 @@ class Element:
     units: str
     limits: tuple[float | None, float | None]  # the [min,max] declared in the units field
     comment: str
-    ast: Any  # a PySD abstract expression (ax.*Structure), a number, or None
+    ast: Any  # a PySD abstract expression (ax.*Structure), a number, or None: the first definition's
+    asts: tuple = ()  # every definition's, for an array defined piece by piece (x[a] = ..., x[b] = ...)
     deps: set[str] = field(default_factory=set)  # causal dependencies (name keys)
     initial_deps: set[str] = field(default_factory=set)  # used only for initial values
     subscripted: bool = False
@@ -116,7 +117,7 @@ def load_spec(path: str | Path) -> ModelSpec:
     return _load_spec_cached(path, file_sha256(path))
 
 
-SPEC_FORMAT = 1  # bump when ModelSpec or Element change shape
+SPEC_FORMAT = 2  # bump when ModelSpec or Element change shape
 
 
 def spec_cache_file(sha: str) -> Path:
@@ -174,6 +175,7 @@ def _parse_spec(path: Path, sha: str) -> ModelSpec:
 def _element_from_abstract(el) -> Element:
     comp = el.components[0]
     ast = comp.ast
+    asts = tuple(c.ast for c in el.components)
     deps: set[str] = set()
     initial: set[str] = set()
     if isinstance(comp, AbstractLookup) or isinstance(ast, ax.LookupsStructure):
@@ -181,12 +183,13 @@ def _element_from_abstract(el) -> Element:
     elif isinstance(comp, AbstractData):
         kind = "data"
     else:
-        _collect(ast, deps, initial, in_initial=False)
+        for component_ast in asts:  # an array defined piece by piece depends on every piece's inputs
+            _collect(component_ast, deps, initial, in_initial=False)
         if isinstance(el, AbstractControlElement) or name_key(el.name) in CONTROL_NAMES:
             kind = "control"
-        elif isinstance(ast, ax.IntegStructure):
+        elif any(isinstance(a, ax.IntegStructure) for a in asts):
             kind = "stock"
-        elif isinstance(ast, _STATEFUL_NODES):
+        elif any(isinstance(a, _STATEFUL_NODES) for a in asts):
             kind = "delay"
         elif not deps and not initial:
             kind = "constant"
@@ -202,6 +205,7 @@ def _element_from_abstract(el) -> Element:
         limits=(_finite_or_none(lo), _finite_or_none(hi)),
         comment=(el.documentation or "").strip(),
         ast=ast,
+        asts=asts,
         deps=deps,
         initial_deps=initial - deps,
         subscripted=any(c.subscripts[0] for c in el.components),
@@ -279,7 +283,7 @@ def _mark_flows(elements: dict[str, Element]) -> None:
     _resolve_calls(elements)
     for element in elements.values():
         element.initial_deps -= element.deps
-        if element.kind == "stock":
-            for term in _top_level_terms(element.ast.flow):
+        for definition in element.asts if element.kind == "stock" else ():
+            for term in _top_level_terms(definition.flow) if isinstance(definition, ax.IntegStructure) else ():
                 if term in elements and elements[term].kind == "auxiliary":
                     elements[term].kind = "flow"

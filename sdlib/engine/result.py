@@ -14,15 +14,18 @@ DIVERGENCE_BOUND = 1e300
 @dataclass
 class BatchResult:
     time: np.ndarray  # (T,) saved times
-    values: dict  # Vensim name -> (N, T) array
+    values: dict  # column name (Vensim name, with [subscripts] for an element of an array) -> (N, T) array
     status: np.ndarray  # (N,) "ok" | "diverged"
     diverged_at: np.ndarray  # (N,) first time a value left the finite range, nan if ok
     culprits: list = field(default_factory=list)  # (N,) the variable whose equation failed, when one did
+    reasons: list = field(default_factory=list)  # (N,) what went wrong there, when known ("" otherwise)
 
     @classmethod
     def build(cls, time, columns, out, status, divat) -> BatchResult:
-        """Mark a run diverged from its first saved row with a non-finite or huge value; blank what follows."""
-        bad = ~np.isfinite(out) | (np.abs(out) > DIVERGENCE_BOUND)
+        """Mark a run diverged where its states left the finite range (the kernel stopped it) or a saved
+        value became infinite or passed the bound; blank what follows. NaN alone is a value (:NA:)."""
+        with np.errstate(invalid="ignore"):
+            bad = np.isinf(out) | (np.abs(out) > DIVERGENCE_BOUND)
         bad_rows = bad.any(axis=1)  # (N, T)
         first = np.where(bad_rows.any(axis=1), bad_rows.argmax(axis=1), -1)
         divat = divat.copy()

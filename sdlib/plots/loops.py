@@ -13,8 +13,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch
 
-POLARITY_COLOURS = {"+": "#1f6fb2", "-": "#c0392b", "?": "#888888"}
-LOOP_COLOURS = {"reinforcing": "#1f6fb2", "balancing": "#c0392b", "undetermined": "#888888"}
+POLARITY_COLOURS = {"+": "#1f6fb2", "-": "#c0392b", "?": "#888888", "0": "#bbbbbb"}
+LOOP_COLOURS = {"reinforcing": "#1f6fb2", "balancing": "#c0392b", "undetermined": "#888888", "inactive": "#bbbbbb"}
 
 
 def _label(name: str, width: int = 16) -> str:

@@ -213,7 +213,10 @@ async function loadLoops(body) {
     return;
   }
   const families = result.families.filter((f) => f.name !== "other loops").slice(0, 6);
-  box.append(el("p", { class: "hint" }, `Share of all loop activity by family of loops (${result.count.toLocaleString()} loops; ` +
+  const counted = result.found_by === "discovery"
+    ? `${result.count.toLocaleString()} loops discovered along this run: the model has too many to enumerate`
+    : `${result.count.toLocaleString()} loops`;
+  box.append(el("p", { class: "hint" }, `Share of all loop activity by family of loops (${counted}; ` +
     "Loops That Matter, summed absolute relative loop scores). The family on top drives the change at that time."));
   const div = el("div", { class: "loop-chart" });
   box.append(div);

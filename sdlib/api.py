@@ -446,9 +446,12 @@ def loops(target: str | Path | Scenario = "baseline", *, max_loops: int = 20, do
     """
     from .analysis.loops_report import loop_report
 
-    if max_loops < 1:
+    if isinstance(max_loops, bool) or not isinstance(max_loops, (int, np.integer)) or max_loops < 1:
         raise BadInput(f"max_loops: {max_loops} is not positive (expected a number of loops to list)", "max_loops")
     resolved = resolve(target, set=set, policies=policies, final_time=final_time)
+    check_size(resolved, what="the run that signs the links")
+    if dominance:
+        check_size(resolved, every_step=True, what="the loop dominance analysis (every time step of every variable)")
     return loop_report(resolved, max_loops=max_loops, dominance=dominance, progress=progress)
 
 

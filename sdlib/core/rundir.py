@@ -160,9 +160,11 @@ class Interrupted(BaseException):
 _RECEIVED: list[int] = []
 
 
-def cleanup_on_signals() -> None:
-    """On SIGTERM or SIGINT, unwind (removing temporaries and claims) and let the caller exit with
-    128 + the signal (143, 130). A second signal removes what is left and exits at once."""
+@contextmanager
+def cleanup_on_signals():
+    """While inside: on SIGTERM or SIGINT, unwind (removing temporaries and claims) so that the
+    caller exits with 128 + the signal (143, 130). A second signal removes what is left and exits at
+    once. The previous handlers come back on leaving."""
     def handler(signum, frame):
         if _RECEIVED:
             remove_active()
@@ -170,13 +172,19 @@ def cleanup_on_signals() -> None:
         _RECEIVED.append(signum)
         raise Interrupted(signum)
 
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, handler)
-
-
-def received_signal() -> int | None:
-    """The signal received by this process (see `cleanup_on_signals`), if any."""
-    return _RECEIVED[0] if _RECEIVED else None
+    previous = {signum: signal.signal(signum, handler) for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    except Interrupted:
+        raise
+    except BaseException as exc:
+        if _RECEIVED:  # a library turned the interruption into another error (matplotlib does)
+            raise Interrupted(_RECEIVED[0]) from exc
+        raise
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
+        _RECEIVED.clear()
 
 
 def remove_active() -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -185,9 +186,15 @@ def _parse_spec(path: Path, sha: str) -> ModelSpec:
     from pysd.translators.vensim.vensim_file import VensimFile
 
     try:
-        vf = VensimFile(path)
-        vf.parse()
-        abstract = vf.get_abstract_model()
+        with warnings.catch_warnings():
+            # PySD's notes on the parse (the file's encoding, ignored :CONSTRAINT: sections) would
+            # print once, with PySD's paths, and never again once the spec is cached.
+            warnings.simplefilter("ignore")
+            vf = VensimFile(path)
+            vf.parse()
+            abstract = vf.get_abstract_model()
+    except RecursionError:
+        raise ModelError(f"{path.name}: an equation is nested too deeply for PySD to parse") from None
     except Exception as exc:  # PySD raises many kinds on malformed text
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise ModelError(f"{path.name}: PySD could not parse the model ({first})") from None

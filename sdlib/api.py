@@ -360,9 +360,9 @@ def ensemble(scenario: str | Path | Scenario = "baseline", *, vary: list, n: int
                            f"between {u.low:g} and {u.high:g} would mix its settings: run each setting apart "
                            f"(--set \"{u.name}=...\")", "vary")
     outcomes = [model.spec[name].name for name in (outcomes or model.display.outcomes or model.variables()[:5])]
-    if len(set(map(name_key, outcomes))) != len(outcomes):
+    if len({name_key(name): name for name in outcomes}) != len(outcomes):
         raise BadInput(f"outcomes: a variable is given twice ({', '.join(outcomes)})", "outcomes")
-    varying = set(model.variables())
+    varying = model.variables()
     still = [name for name in outcomes if name not in varying]
     if still:
         raise BadInput(f"outcomes: {', '.join(repr(s) for s in still)} is not a variable that changes over a run "

@@ -38,6 +38,7 @@ FLAGS = {
     "engine": "--engine", "out": "--out", "vary": "--vary", "n": "--n", "method": "--method",
     "outcomes": "--outcome", "at": "--at", "scheduler": "--scheduler", "max_loops": "--max-loops",
     "threshold": "--threshold", "indicators": "--indicator", "years": "--years", "runs": "compare",
+    "seed": "--seed", "address": "--address", "chunk": "--chunk", "scenario": "scenario",
 }
 
 
@@ -124,6 +125,33 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(f"tokenworld: interrupted ({'SIGTERM' if code == 143 else 'SIGINT'}); nothing half-written "
                          f"was kept\n")
         return code
+    except (MemoryError, RecursionError) as exc:
+        remove_active()
+        sys.stderr.write(f"tokenworld: error: {'out of memory' if isinstance(exc, MemoryError) else 'nested too deeply'} "
+                         f"while working on this input; nothing was written\n")
+        return 1
+    except Exception as exc:
+        # A bug, not the input's fault: one line naming it, nothing half-written (every claim and
+        # temporary is released on the way out), and the traceback when asked for.
+        remove_active()
+        if os.environ.get("TOKENWORLD_DEBUG"):
+            raise
+        sys.stderr.write(f"tokenworld: internal error: {type(exc).__name__}: {flag_words(exc)[:300]} ({_where(exc)}); "
+                         f"nothing was written. This is a bug: please report it with the command line "
+                         f"(TOKENWORLD_DEBUG=1 shows the traceback)\n")
+        return 1
+
+
+def _where(exc: BaseException) -> str:
+    """The innermost frame of Tokenworld's own code in a traceback, as FILE:LINE."""
+    import traceback
+
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if "sdlib" in f.filename.replace("\\", "/")]
+    frame = (frames or traceback.extract_tb(exc.__traceback__) or [None])[-1]
+    if frame is None:
+        return "unknown place"
+    name = frame.filename.replace("\\", "/")
+    return f"{name[name.find('sdlib/'):] if 'sdlib/' in name else os.path.basename(name)}:{frame.lineno}"
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:

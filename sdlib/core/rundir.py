@@ -308,7 +308,7 @@ def claim_folder(target: str | Path, argument: str = "out") -> Claim:
     target = Path(text)
     try:
         info = os.lstat(target)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         info = None
     except OSError as exc:
         raise BadInput(f"{flag}: cannot use {target} ({exc.strerror})", argument) from None
@@ -514,7 +514,8 @@ def read_run(folder: Path) -> xr.Dataset:
             if not np.issubdtype(data[name].dtype, np.number):
                 raise BadInput(f"{folder / 'results.nc'}: '{name}' holds {data[name].dtype} values, not numbers")
         _check_times(data["time"].to_numpy(), folder / "results.nc")
-        data.attrs.setdefault("model_sha256", manifest.get("model_sha256", ""))
+        for key in ("model_sha256", "model_file"):
+            data.attrs.setdefault(key, str(manifest.get(key, "")))
         return data
     csv = folder / "timeseries.csv"
     if not csv.is_file():
@@ -546,7 +547,8 @@ def read_run(folder: Path) -> xr.Dataset:
     return xr.Dataset(data, coords={"run": [0], "time": times},
                       attrs={"scenario": str(manifest.get("scenario", folder.name)),
                              "status": str(manifest.get("status", "")),
-                             "model_sha256": str(manifest.get("model_sha256", ""))})
+                             "model_sha256": str(manifest.get("model_sha256", "")),
+                             "model_file": str(manifest.get("model_file", ""))})
 
 
 def read_manifest(folder: Path) -> dict:

@@ -19,6 +19,8 @@ import pytest
 
 CORPUS = Path(__file__).resolve().parent / "bad_inputs"
 CASES = sorted(p for p in CORPUS.iterdir() if (p / "case.toml").is_file())
+PARAMS = [pytest.param(p, id=p.name, marks=[pytest.mark.slow] if "slow = true" in (p / "case.toml").read_text() else [])
+          for p in CASES]
 
 
 def tree(folder: Path) -> dict:
@@ -49,11 +51,9 @@ def test_the_corpus_is_there():
     assert len(CASES) >= 35, "the bad-input corpus lost cases"
 
 
-@pytest.mark.parametrize("folder", CASES, ids=[p.name for p in CASES])
-def test_bad_input_case(folder, scratch, cli, monkeypatch, request):
+@pytest.mark.parametrize("folder", PARAMS)
+def test_bad_input_case(folder, scratch, cli, monkeypatch):
     case = load_case(folder)
-    if case.get("slow") and "not slow" in (request.config.getoption("-m") or ""):
-        pytest.skip("slow case")
     work, output = scratch
     shutil.copytree(folder, work)
     (work / "case.toml").unlink()

@@ -190,7 +190,14 @@ def run_samples(resolved, uncertainties, samples, outcomes, chunk, scheduler, ad
 
             cluster = None if address else LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                                         dashboard_address=None)
-            client = Client(address or cluster)
+            try:
+                client = Client(address or cluster, timeout="15s")
+            except (OSError, TimeoutError) as exc:
+                if cluster is not None:
+                    cluster.close()
+                raise BadInput(f"address: cannot reach the Dask scheduler at {address} ({type(exc).__name__}); "
+                               f"start it (dask scheduler) or leave --address out for a local cluster",
+                               "address") from None
             try:
                 futures = [client.submit(run_job, *args, params, len(rows), controls, outcomes, pure=False)
                            for rows, params in todo]

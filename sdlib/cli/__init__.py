@@ -75,7 +75,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 def flag_words(exc: Exception) -> str:
     """The message of a library error, its argument named by the flag that sets it; one line, at most
     MAX_MESSAGE characters (a value quoted from the input is cut, never echoed whole)."""
-    text = " ".join(str(exc).split("\n"))
+    text = " ".join(str(exc).splitlines())  # every line break Python knows (\v, \f, \u2028, ...)
     argument = getattr(exc, "argument", None)
     if argument and argument in FLAGS and text.startswith(argument):
         text = FLAGS[argument] + text[len(argument):]
@@ -157,7 +157,7 @@ def _where(exc: BaseException) -> str:
 def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
     """A library's warning as one line, without the path of the file that raised it."""
     text = " ".join(str(message).split())
-    if len(text) > MAX_MESSAGE:
+    if len(text) > MAX_MESSAGE:  # (split() also breaks on every line break)
         text = text[:MAX_MESSAGE - 3] + "..."
     sys.stderr.write(f"tokenworld: warning: {text}\n")
 

@@ -91,7 +91,7 @@ def _alive(pid: int) -> bool:
 def _owner_gone(name: str) -> bool:
     """Whether a temporary's name says it belongs to a process of this machine that has ended."""
     match = _TEMPORARY.search(name)
-    return bool(match) and match.group(1) == _HOST and not _alive(int(match.group(2)))
+    return match is not None and match.group(1) == _HOST and not _alive(int(match.group(2)))
 
 
 def _remove(path: Path) -> None:
@@ -542,9 +542,9 @@ def read_run(folder: Path) -> xr.Dataset:
             units = dict(zip(table["name"], table["units"], strict=False))
         except (ValueError, KeyError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
             raise BadInput(f"{folder / 'units.csv'}: not a readable table of name and units ({_first_line(exc)})") from None
-    data = {name: (("run", "time"), pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float)[None, :],
-                   {"units": str(units.get(name, ""))}) for name in frame.columns}
-    return xr.Dataset(data, coords={"run": [0], "time": times},
+    columns = {name: (("run", "time"), pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float)[None, :],
+                      {"units": str(units.get(name, ""))}) for name in frame.columns}
+    return xr.Dataset(columns, coords={"run": [0], "time": times},
                       attrs={"scenario": str(manifest.get("scenario", folder.name)),
                              "status": str(manifest.get("status", "")),
                              "model_sha256": str(manifest.get("model_sha256", "")),

@@ -14,6 +14,7 @@ inputs (how the crashes on main before issue 16 were counted).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -58,6 +59,7 @@ def cli_outcome(args: list[str], files: dict | None = None, check=None):
 def campaign(name: str, strategy, outcome_of, examples: int, rng_seed: int) -> dict:
     counts: Counter = Counter()
     crashes: list[str] = []
+    digest = hashlib.sha256()
     started = time.perf_counter()
 
     @seed(rng_seed)
@@ -65,6 +67,7 @@ def campaign(name: str, strategy, outcome_of, examples: int, rng_seed: int) -> d
               suppress_health_check=list(HealthCheck))
     @given(value=strategy)
     def draw(value):
+        digest.update(repr(value).encode("utf-8", "surrogateescape"))
         try:
             kind, why = outcome_of(value)
         except BaseException as exc:
@@ -75,7 +78,8 @@ def campaign(name: str, strategy, outcome_of, examples: int, rng_seed: int) -> d
 
     draw()
     return {"target": name, "inputs": sum(counts.values()), **{k: counts.get(k, 0) for k in ("ran", "refused", "crash", "wrong")},
-            "seconds": round(time.perf_counter() - started, 1), "first_crashes": crashes}
+            "seconds": round(time.perf_counter() - started, 1), "inputs_sha256": digest.hexdigest()[:16],
+            "first_crashes": crashes}
 
 
 def main() -> None:

@@ -203,10 +203,22 @@ def check_set(items: list[str], out: Path) -> str | None:
 
 
 def check_policies(items: list[str], out: Path) -> str | None:
-    """Why a run did not apply the levers `--policy` named, in order (None when it did)."""
-    ran = [p["name"] for p in json.loads((out / "manifest.json").read_text(encoding="utf-8"))["policies"]]
+    """Why a run did not apply the levers `--policy` named, in order, with the arguments given
+    (None when it did). An argument given twice must be refused: whichever value a run took, it
+    was not the one the other half of the command line asked for."""
+    ran = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["policies"]
     asked = [item.partition(":")[0].strip() for item in items]
-    return None if ran == asked else f"asked for {asked}, ran {ran}"
+    if [p["name"] for p in ran] != asked:
+        return f"asked for {asked}, ran {[p['name'] for p in ran]}"
+    for item, policy in zip(items, ran, strict=True):
+        pairs = [pair.split("=", 1) for pair in item.partition(":")[2].split(",") if "=" in pair]
+        keys = [k.strip() for k, _ in pairs]
+        for key, value in pairs:
+            if keys.count(key.strip()) > 1:
+                return f"--policy {item!r}: {key.strip()!r} given twice, ran with {policy.get(key.strip())}"
+            if float(policy[key.strip()]) != float(value):
+                return f"--policy {item!r} ran with {key.strip()} = {policy[key.strip()]}"
+    return None
 
 
 def judge_response(response) -> tuple[str, str]:

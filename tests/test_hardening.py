@@ -203,6 +203,17 @@ def test_a_folder_is_claimed_once(tmp_path):
     assert not target.exists() and leftovers(tmp_path) == []  # released: as it was (absent)
 
 
+def test_a_failed_run_leaves_no_parent_folders_it_made(cli, tmp_path, monkeypatch):
+    import sdlib.api
+
+    def broken(*args, **kwargs):
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(sdlib.api, "write_results", broken)
+    code, _, err = cli("simulate", MODELS / "decay.mdl", "--no-plots", "--out", tmp_path / "a" / "b" / "out")
+    assert code == 2 and "Input/output error" in err and list(tmp_path.iterdir()) == []
+
+
 def test_a_stale_claim_and_temporaries_of_a_dead_process_are_swept(tmp_path):
     pid = dead_pid()
     tag = f"{rundir._HOST}-{pid}"
@@ -213,9 +224,13 @@ def test_a_stale_claim_and_temporaries_of_a_dead_process_are_swept(tmp_path):
     (tmp_path / f".old-run.tmp-{tag}-abc" / "results.nc").write_bytes(b"x" * 1000)
     alive = tmp_path / f".other.tmp-{rundir._HOST}-{os.getpid()}-def"  # this process: never swept
     alive.mkdir()
+    legacy_old, legacy_new = tmp_path / ".old.tmp-k2j4h5g6", tmp_path / ".new.tmp-a1b2c3d4"  # before 0.2.1
+    legacy_old.mkdir()
+    legacy_new.mkdir()
+    os.utime(legacy_old, (time.time() - 2 * 86400,) * 2)
     claim = rundir.claim_folder(tmp_path / "new-run")
     claim.release()
-    assert sorted(p.name for p in tmp_path.iterdir()) == [alive.name]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([alive.name, legacy_new.name])
 
 
 def test_new_run_dir_names_are_unique_without_the_clock(monkeypatch, tmp_path):

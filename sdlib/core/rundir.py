@@ -31,6 +31,7 @@ import socket
 import stat
 import subprocess
 import tempfile
+import time
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import metadata
@@ -94,6 +95,19 @@ def _owner_gone(name: str) -> bool:
     return match is not None and match.group(1) == _HOST and not _alive(int(match.group(2)))
 
 
+_LEGACY = re.compile(r"^\.(.+)\.tmp-[a-z0-9_]{8}$")  # versions before 0.2.1: no process in the name
+
+
+def _legacy_stale(entry: os.DirEntry) -> bool:
+    """A temporary folder of an older version, untouched for a day (no run takes that long to write)."""
+    if not _LEGACY.match(entry.name):
+        return False
+    try:
+        return time.time() - entry.stat(follow_symlinks=False).st_mtime > 86400
+    except OSError:
+        return False
+
+
 def _remove(path: Path) -> None:
     try:
         if path.is_dir() and not path.is_symlink():
@@ -116,7 +130,7 @@ def sweep(parent: Path) -> list[Path]:
         return removed
     for entry in entries:
         path = Path(entry.path)
-        if entry.name.startswith(".") and _owner_gone(entry.name):
+        if entry.name.startswith(".") and (_owner_gone(entry.name) or _legacy_stale(entry)):
             _remove(path)
             removed.append(path)
         elif not entry.name.startswith(".") and entry.is_dir(follow_symlinks=False):
@@ -287,9 +301,26 @@ class Claim:
         _remove(self.tmp)
         if (self.target / CLAIM).exists() and _claim_owner(self.target) == self._owner:
             _release_claim(self.target)
+        elif self.created and not (self.target / CLAIM).exists():
+            try:  # interrupted between dropping the claim and the rename: the folder it made, still empty
+                self.target.rmdir()
+            except OSError:
+                pass
         _ACTIVE.discard(self.target / CLAIM)
+        _remove_empty(self.made)
+        self.made = []
 
     _owner = ""
+    made: list[Path] = []  # parent folders the claim created
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove folders (deepest first) that are still empty."""
+    for folder in sorted(folders, key=lambda p: -len(p.parts)):
+        try:
+            folder.rmdir()
+        except OSError:
+            break
 
 
 def claim_folder(target: str | Path, argument: str = "out") -> Claim:
@@ -331,13 +362,14 @@ def claim_folder(target: str | Path, argument: str = "out") -> Claim:
         if entries:
             raise BadInput(f"{flag}: {target} already exists and is not empty (expected a new folder; nothing "
                            f"is written over existing results)", argument)
-        created = False
+        created, made = False, []
     else:
         ancestor = target.parent
         while not ancestor.exists() and ancestor != ancestor.parent:
             ancestor = ancestor.parent
         if ancestor.exists() and not ancestor.is_dir():
             raise BadInput(f"{flag}: {ancestor} is a file, so {target} cannot be created in it", argument)
+        made = [p for p in target.parents if not p.exists()]  # made here, removed again if the run fails
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             sweep(target.parent)
@@ -346,27 +378,23 @@ def claim_folder(target: str | Path, argument: str = "out") -> Claim:
         except FileExistsError:
             return claim_folder(target, argument)  # another process made it: look again
         except OSError as exc:
+            _remove_empty(made)
             raise BadInput(f"{flag}: cannot create {target} ({exc.strerror or exc})", argument) from None
     claim = Claim(target, created, Path())
+    claim.made = made
     claim._owner = f".claim.tmp-{_tag()}-0"
-    marker = temporary_file(target / CLAIM)
     try:
-        marker.write_text(json.dumps({"owner": claim._owner, "created": created, "pid": os.getpid()}), encoding="utf-8")
-        os.link(marker, target / CLAIM)  # atomic: exactly one process takes an empty folder
-    except FileExistsError:
-        _remove(marker)
-        if created:
-            pass  # another process took the folder this one made: it now belongs to them
+        _take(target / CLAIM, json.dumps({"owner": claim._owner, "created": created, "pid": os.getpid()}))
+    except FileExistsError:  # another process took the folder first (even one this process made)
         return claim_folder(target, argument)
     except OSError as exc:
-        _remove(marker)
         if created:
             try:
                 target.rmdir()
             except OSError:
                 pass
+        _remove_empty(made)
         raise BadInput(f"{flag}: cannot write in {target} ({exc.strerror or exc})", argument) from None
-    _remove(marker)
     _ACTIVE.add(target / CLAIM)
     try:
         claim.tmp = Path(tempfile.mkdtemp(prefix=f".{_safe_label(target.name)}.tmp-{_tag()}-", dir=target.parent))
@@ -378,10 +406,25 @@ def claim_folder(target: str | Path, argument: str = "out") -> Claim:
     return claim
 
 
-def check_target(target: Path) -> Path:
-    """Refuse, without creating anything, a target that is not a new or empty folder."""
-    claim_folder(target).release()
-    return Path(target)
+def _take(path: Path, text: str) -> None:
+    """Create `path` holding `text`, or raise FileExistsError: exactly one process succeeds. The text
+    is written beside it and linked into place, so no one ever reads it half-written; where the file
+    system has no hard links, the file is created exclusively and then written."""
+    marker = temporary_file(path)
+    try:
+        marker.write_text(text, encoding="utf-8")
+        try:
+            os.link(marker, path)
+            return
+        except FileExistsError:
+            raise
+        except OSError:
+            pass  # no hard links here (e.g. FAT, some network file systems)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    finally:
+        _remove(marker)
 
 
 @contextmanager

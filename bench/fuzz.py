@@ -57,17 +57,22 @@ def cli_outcome(args: list[str], files: dict | None = None, check=None):
 
 
 def campaign(name: str, strategy, outcome_of, examples: int, rng_seed: int) -> dict:
-    counts: Counter = Counter()
-    crashes: list[str] = []
-    digest = hashlib.sha256()
-    started = time.perf_counter()
+    """Draw the inputs first (nothing runs while Hypothesis draws, so a seed gives the same inputs
+    whatever code is fuzzed), then run each and count."""
+    drawn: list = []
 
     @seed(rng_seed)
     @settings(max_examples=examples, deadline=None, database=None, phases=[Phase.generate],
               suppress_health_check=list(HealthCheck))
     @given(value=strategy)
     def draw(value):
-        digest.update(repr(value).encode("utf-8", "surrogateescape"))
+        drawn.append(value)
+
+    draw()
+    counts: Counter = Counter()
+    crashes: list[str] = []
+    started = time.perf_counter()
+    for value in drawn:
         try:
             kind, why = outcome_of(value)
         except BaseException as exc:
@@ -75,11 +80,9 @@ def campaign(name: str, strategy, outcome_of, examples: int, rng_seed: int) -> d
         counts[kind] += 1
         if kind in ("crash", "wrong") and len(crashes) < 8:
             crashes.append(f"{value!r}"[:160] + f" -> {why[:200]}")
-
-    draw()
+    digest = hashlib.sha256("\n".join(map(repr, drawn)).encode("utf-8", "surrogateescape")).hexdigest()[:16]
     return {"target": name, "inputs": sum(counts.values()), **{k: counts.get(k, 0) for k in ("ran", "refused", "crash", "wrong")},
-            "seconds": round(time.perf_counter() - started, 1), "inputs_sha256": digest.hexdigest()[:16],
-            "first_crashes": crashes}
+            "seconds": round(time.perf_counter() - started, 1), "inputs_sha256": digest, "first_crashes": crashes}
 
 
 def main() -> None:

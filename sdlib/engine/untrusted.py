@@ -34,7 +34,9 @@ from dataclasses import dataclass, fields, is_dataclass
 from ..core.errors import ModelError
 
 # --- 1. the parsed model, cleaned before PySD writes it --------------------------------------------
-_REPR_FIELDS = {"name", "units"}  # written with repr() by PySD: any text is safe there
+# Written with repr() by PySD (names, units), or turned into Python identifiers before they are
+# written (references to other elements): any text is safe there.
+_REPR_FIELDS = {"name", "units", "reference"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 

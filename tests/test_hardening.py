@@ -267,15 +267,23 @@ def test_a_sigkilled_run_leaves_nothing_once_the_next_run_starts(home):
 
 
 @pytest.mark.slow
-def test_a_killed_translation_is_swept_by_the_next(fresh_cache, cli, tmp_path):
-    from sdlib.core.spec import load_spec
+def test_a_sigkilled_translation_leaves_nothing_once_the_next_starts(tmp_path):
+    """Killed while PySD writes the translation: the next run of the model removes the remains."""
+    from sdlib.core.paths import DEFAULT_MODEL
 
-    sha = load_spec(MODELS / "logistic.mdl").sha256
-    stale = fresh_cache / sha / f".translate.tmp-{rundir._HOST}-{dead_pid()}-xyz"
-    stale.mkdir(parents=True)
-    (stale / "model.py").write_text("half")
-    assert cli("simulate", MODELS / "logistic.mdl", "--no-plots", "--out", tmp_path / "out")[0] == 0
-    assert leftovers(fresh_cache) == []
+    cache = tmp_path / "cache"
+    env = {**os.environ, "TOKENWORLD_CACHE": str(cache), "MPLBACKEND": "Agg"}
+    victim = tokenworld("simulate", DEFAULT_MODEL, "--no-plots", "--out", tmp_path / "a", env=env)
+    deadline = time.time() + 120
+    while time.time() < deadline and not any(cache.glob("*/.translate.tmp-*")):
+        time.sleep(0.02)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    assert any(cache.glob("*/.translate.tmp-*")), "killed before the translation began: nothing to sweep"
+    survivor = tokenworld("simulate", DEFAULT_MODEL, "--no-plots", "--out", tmp_path / "b", env=env)
+    out, err = survivor.communicate(timeout=600)
+    assert survivor.returncode == 0, err
+    assert leftovers(cache) == [] and not (tmp_path / "a").exists() and (tmp_path / "b" / "timeseries.csv").is_file()
 
 
 @pytest.mark.slow

@@ -287,6 +287,20 @@ def test_a_sigkilled_translation_leaves_nothing_once_the_next_starts(tmp_path):
 
 
 @pytest.mark.slow
+def test_concurrent_first_runs_share_one_translation(tmp_path):
+    """Four processes translating one model at once into an empty cache: all run, one translation stays."""
+    cache = tmp_path / "cache"
+    env = {**os.environ, "TOKENWORLD_CACHE": str(cache), "MPLBACKEND": "Agg"}
+    runs = [tokenworld("simulate", MODELS / "logistic.mdl", "--no-plots", "--out", tmp_path / f"run{i}", env=env)
+            for i in range(4)]
+    assert [p.wait(timeout=600) for p in runs] == [0] * 4, [p.stderr.read() for p in runs]
+    assert len(list(cache.glob("*/pysd-*/model.py"))) == 1 and leftovers(cache) == []
+    frames = [pd.read_csv(tmp_path / f"run{i}" / "timeseries.csv", index_col=0) for i in range(4)]
+    for frame in frames[1:]:
+        pd.testing.assert_frame_equal(frame, frames[0])
+
+
+@pytest.mark.slow
 def test_ten_concurrent_runs_give_ten_complete_distinct_folders(home):
     root, env = home
     runs = [tokenworld("run", "paper", "--no-plots", env=env) for _ in range(10)]

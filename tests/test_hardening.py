@@ -149,6 +149,19 @@ def test_the_cache_key_holds_the_versions_and_the_data_files(fresh_cache, tmp_pa
     assert load_spec(model).sha256 == load_spec(model).sha256
 
 
+def test_a_copy_of_a_model_under_another_name_uses_the_same_translation(fresh_cache, tmp_path):
+    """The translation is keyed by content: a renamed copy (e.g. an old version kept as old/x.mdl)
+    runs from it, whatever its name."""
+    from sdlib.engine.translate import translated_path
+
+    copy = tmp_path / "another name.mdl"
+    copy.write_bytes((MODELS / "decay.mdl").read_bytes())
+    first = sdlib.run(MODELS / "decay.mdl", progress=False)["Stock"].to_numpy()
+    again = sdlib.run(copy, progress=False)["Stock"].to_numpy()
+    np.testing.assert_array_equal(again, first)
+    assert translated_path(copy) == translated_path(MODELS / "decay.mdl")
+
+
 def test_a_missing_data_file_is_named(fresh_cache, tmp_path, cli, monkeypatch):
     (tmp_path / "decay.mdl").write_text(DECAY_DATA, encoding="utf-8")
     monkeypatch.chdir(tmp_path)

@@ -434,6 +434,27 @@ def test_loops_json_never_replaces_what_is_not_a_file(kind, cli, tmp_path):
     assert leftovers(tmp_path) == []
 
 
+@pytest.mark.parametrize("kind", ["fifo", "device", "folder"])
+def test_check_json_never_replaces_what_is_not_a_file(kind, cli, tmp_path, monkeypatch):
+    # It was written after the scenarios ran: onto a device an internal error, onto a pipe a hang.
+    target = Path("/dev/null") if kind == "device" else tmp_path / "target"
+    if kind == "fifo":
+        os.mkfifo(target)
+    elif kind == "folder":
+        target.mkdir()
+    monkeypatch.setattr(sdlib, "check", lambda *a, **k: pytest.fail("ran the checks although --json is refused"))
+    code, out, err = cli("check", "paper", "--json", target)
+    assert code == 2 and f"--json: {target} is" in err and "not a file" in err, err
+    assert target.is_char_device() if kind == "device" else target.is_fifo() if kind == "fifo" else target.is_dir()
+    assert leftovers(tmp_path) == []
+
+
+def test_an_output_file_in_a_new_folder_is_written_after_the_work(cli, tmp_path):
+    target = tmp_path / "new" / "deeper" / "loops.json"
+    assert cli("loops", MODELS / "logistic.mdl", "--json", target)[0] == 0
+    assert json.loads(target.read_text())["count"] == 2 and leftovers(tmp_path) == []
+
+
 def test_loops_json_is_written_whole(cli, tmp_path):
     target = tmp_path / "loops.json"
     target.write_text("old")

@@ -449,8 +449,10 @@ def write_file_atomic(path: Path, text: str, argument: str) -> None:
     is ever replaced, never a device, a pipe or a folder."""
     path = check_output_file(path, argument)
     tmp = temporary_file(path)
+    made = [p for p in path.parents if not p.exists()]  # folders made for it, removed again on failure
     _ACTIVE.add(tmp)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         with open(tmp, "x", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
@@ -458,6 +460,8 @@ def write_file_atomic(path: Path, text: str, argument: str) -> None:
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except OSError as exc:
+        _remove(tmp)
+        _remove_empty(made)
         raise BadInput(f"{argument}: could not write {path} ({exc.strerror or exc}); nothing written",
                        argument) from None
     finally:
@@ -624,7 +628,12 @@ def _first_line(exc: BaseException) -> str:
 
 
 def write_json(data: dict, path: Path) -> None:
-    path.write_text(json.dumps(data, indent=2, default=_jsonable) + "\n", encoding="utf-8")
+    path.write_text(json_text(data), encoding="utf-8")
+
+
+def json_text(data: dict) -> str:
+    """`data` as indented JSON (paths, arrays and numpy numbers written as JSON values)."""
+    return json.dumps(data, indent=2, default=_jsonable) + "\n"
 
 
 def _jsonable(value):

@@ -44,6 +44,7 @@ MAX_DIGITS = 30  # in one JSON number
 MAX_POLICIES = 16
 MAX_NAME = 200  # characters of a name or key
 MAX_ERROR = 300  # characters of an error message (a value quoted from the request is cut)
+MAX_YEARS = 1000  # a run's length: at most a few seconds of work and a few MB of answer
 
 
 def read_body(data: bytes):
@@ -122,6 +123,10 @@ def parse_settings(body) -> dict:
     final_time = body.get("final_time")
     if final_time is not None and (not isinstance(final_time, (int, float)) or isinstance(final_time, bool)):
         raise BadInput("request: 'final_time' must be a number")
+    start = sdlib.Model.load().controls().initial_time
+    if final_time is not None and final_time > start + MAX_YEARS:
+        raise BadInput(f"request: 'final_time' = {final_time:g} is more than {MAX_YEARS} years after {start:g}; "
+                       f"run longer horizons from the command line (tokenworld run --final-time)")
     return {"scenario": scenario, "set": values, "policies": policies, "final_time": final_time}
 
 

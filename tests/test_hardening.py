@@ -369,6 +369,71 @@ def test_sigterm_while_simulating_exits_143_and_leaves_nothing(cli, tmp_path, mo
     assert code == 143 and "interrupted (SIGTERM)" in err and list(tmp_path.iterdir()) == []
 
 
+# --- item 5: a Dask address where no scheduler answers ---------------------------------------------
+@pytest.fixture
+def fake_service():
+    """A local TCP service that is not a Dask scheduler: it answers in HTTP, or says nothing."""
+    import socket
+    import threading
+
+    servers = []
+
+    def start(talks: bool) -> str:
+        server = socket.create_server(("127.0.0.1", 0))
+        servers.append(server)
+        held = []
+
+        def serve():
+            while True:
+                try:
+                    conn, _ = server.accept()
+                except OSError:
+                    return
+                if talks:
+                    conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+                    conn.close()
+                else:
+                    held.append(conn)  # open and silent
+
+        threading.Thread(target=serve, daemon=True).start()
+        return f"tcp://127.0.0.1:{server.getsockname()[1]}"
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+def test_a_service_that_is_not_dask_is_refused_in_one_line(fake_service):
+    # It gave "out of memory" (exit 1): Dask read the HTTP bytes as a frame length of exbibytes.
+    from sdlib.analysis.ensemble import check_scheduler
+    from sdlib.core.errors import BadInput
+
+    address = fake_service(talks=True)
+    with pytest.raises(BadInput, match=f"address: {address} answers, but not as a Dask scheduler"):
+        check_scheduler(address)
+
+
+def test_a_silent_service_is_given_up_on_after_the_timeout(fake_service):
+    # Dask's client waited for its handshake for as long as the service kept the connection open.
+    from sdlib.analysis.ensemble import check_scheduler
+    from sdlib.core.errors import BadInput
+
+    address = fake_service(talks=False)
+    start = time.monotonic()
+    with pytest.raises(BadInput, match=f"cannot reach the Dask scheduler at {address} \\(TimeoutError\\)"):
+        check_scheduler(address, seconds=1.0)
+    assert time.monotonic() - start < 5
+
+
+def test_a_real_scheduler_passes_the_check():
+    from distributed import LocalCluster
+
+    from sdlib.analysis.ensemble import check_scheduler
+
+    with LocalCluster(n_workers=0, processes=False, dashboard_address=None) as cluster:
+        check_scheduler(cluster.scheduler_address)  # no error
+
+
 # --- item 5: output places that cannot be written ---------------------------------------------------
 def test_a_full_disk_is_found_before_simulating(cli, tmp_path, monkeypatch):
     from collections import namedtuple

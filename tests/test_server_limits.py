@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from sdlib.explorer.app import MAX_BODY, MAX_ERROR, MAX_YEARS, create_app
+from sdlib.explorer.app import create_app
+from sdlib.explorer.limits import MAX_BODY, MAX_ERROR, MAX_YEARS
 
 
 @pytest.fixture(scope="module")

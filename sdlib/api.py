@@ -15,10 +15,12 @@ file, key or argument at fault, and a folder (`out=`) is written whole or not at
 from __future__ import annotations
 
 import json
+import re
 import time as clock
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import xarray as xr
 
@@ -26,8 +28,9 @@ from .core.controls import Controls
 from .core.errors import BadInput
 from .core.paths import display_path
 from .core.policy import apply_policies, available_policies
-from .core.rundir import atomic_dir, check_target, provenance, write_json, write_results
+from .core.rundir import Claim, atomic_dir, claim_folder, estimated_size, provenance, write_json, write_results
 from .core.scenario import Scenario, ad_hoc_scenario, load_scenario, scenario_files
+from .core.spec import name_key
 from .model import Model
 
 
@@ -113,18 +116,44 @@ def run(scenario: str | Path | Scenario = "baseline", *, set: dict | None = None
         plots/ unless `plots=False`); `ds.attrs["folder"]` then says where.
     """
     resolved = resolve(scenario, set=set, policies=policies, final_time=final_time, time_step=time_step)
-    target = check_target(Path(out)) if out is not None else None
-    if engine == "batch":
-        resolved.model.compiled(progress=progress is not False)  # compiled (once) before the clock starts
-    started = clock.perf_counter()
-    dataset = resolved.model.run(resolved.params, resolved.controls, columns=columns, engine=engine,
-                                 progress=progress)
-    seconds = clock.perf_counter() - started
-    dataset.attrs.update(_run_attrs(resolved, seconds, command))
-    dataset.attrs["warnings"] = json.dumps(_warnings(resolved, dataset))
-    if target is not None:
-        save_run(dataset, resolved, target, plots=plots)
+    if engine not in ("pysd", "batch"):
+        raise BadInput(f"engine: unknown engine '{engine}' (expected pysd or batch)", "engine")
+    check_size(resolved, columns)
+    target = claim_folder(out) if out is not None else None  # before any work: taken, or refused now
+    try:
+        if target is not None:
+            target.check_space(estimated_size(resolved.controls.n_saved, len(columns or resolved.model.variables())))
+        if engine == "batch":
+            resolved.model.compiled(progress=progress is not False)  # compiled (once) before the clock starts
+        started = clock.perf_counter()
+        dataset = resolved.model.run(resolved.params, resolved.controls, columns=columns, engine=engine,
+                                     progress=progress)
+        seconds = clock.perf_counter() - started
+        dataset.attrs.update(_run_attrs(resolved, seconds, command))
+        dataset.attrs["warnings"] = json.dumps(_warnings(resolved, dataset))
+        if target is not None:
+            save_run(dataset, resolved, target, plots=plots)
+    finally:
+        if target is not None:
+            target.release()
     return dataset
+
+
+MAX_VALUES = 2e8  # saved values of one call (steps x variables x runs): 1.6 GB of float64
+
+
+def check_size(resolved: Resolved, columns: list[str] | None = None, runs: int = 1, every_step: bool = False,
+               what: str = "the run") -> None:
+    """Refuse, before any work, a run whose saved values would not fit in memory (see MAX_VALUES)."""
+    c = resolved.controls
+    rows = c.n_steps + 1 if every_step else c.n_saved
+    width = len(columns) if columns is not None else len(resolved.model.variables(constants=every_step))
+    values = float(rows) * width * runs
+    if values > MAX_VALUES:
+        runs_text = f" x {runs:,} runs" if runs > 1 else ""
+        raise BadInput(f"too large: {what} would keep {rows:,} times x {width} variables{runs_text} = {values:.3g} "
+                       f"values (limit {MAX_VALUES:.0e}, about {MAX_VALUES * 8 / 1e9:.1f} GB); shorten the run "
+                       f"(final time) or lengthen the time step")
 
 
 def _warnings(resolved: Resolved, dataset: xr.Dataset) -> list[str]:
@@ -158,7 +187,7 @@ def _run_attrs(resolved: Resolved, seconds: float, command: str | None) -> dict:
     return attrs
 
 
-def save_run(dataset: xr.Dataset, resolved: Resolved, target: Path, plots: bool = True) -> Path:
+def save_run(dataset: xr.Dataset, resolved: Resolved, target: Path | Claim, plots: bool = True) -> Path:
     """Write a run folder atomically (see `sdlib.core.rundir`); returns it."""
     with atomic_dir(target) as tmp:
         write_results(dataset, tmp)
@@ -167,8 +196,9 @@ def save_run(dataset: xr.Dataset, resolved: Resolved, target: Path, plots: bool 
             from .plots.run import plot_run
 
             plot_run(dataset, resolved.model.display, tmp / "plots")
-    dataset.attrs["folder"] = str(target)
-    return target
+    folder = target.target if isinstance(target, Claim) else Path(target)
+    dataset.attrs["folder"] = str(folder)
+    return folder
 
 
 def manifest(dataset: xr.Dataset, resolved: Resolved) -> dict:
@@ -312,10 +342,31 @@ def ensemble(scenario: str | Path | Scenario = "baseline", *, vary: list, n: int
     """
     from .analysis import ensemble as ens
 
+    _check_count(n, "n", "a positive whole number of runs", low=1)
+    _check_count(seed, "seed", "a whole number from 0 to 2**32 - 1", low=0, high=2**32 - 1)
+    _check_count(chunk, "chunk", "a positive whole number of runs per chunk", low=1)
+    if scheduler not in ("local", "dask"):
+        raise BadInput(f"scheduler: unknown scheduler '{scheduler}' (expected local or dask)", "scheduler")
+    if address is not None and (scheduler != "dask" or not re.fullmatch(r"(tcp|tls|inproc|ucx)://[^\s/]+|[^\s/:]+:\d+",
+                                                                        str(address))):
+        raise BadInput(f"address: {str(address)[:80]!r} is not a Dask scheduler address (expected e.g. "
+                       f"tcp://127.0.0.1:8786, with --scheduler dask)", "address")
     resolved = resolve(scenario, set=set, policies=policies, final_time=final_time, time_step=time_step)
     model = resolved.model
     uncertainties = ens.parse_vary(vary, model)
+    for u in uncertainties:
+        if not u.is_lever and model.parameters[name_key(u.name)].is_switch:
+            raise BadInput(f"vary: '{u.name}' is a switch (whole values only, its range has step 1); sampling it "
+                           f"between {u.low:g} and {u.high:g} would mix its settings: run each setting apart "
+                           f"(--set \"{u.name}=...\")", "vary")
     outcomes = [model.spec[name].name for name in (outcomes or model.display.outcomes or model.variables()[:5])]
+    if len({name_key(name): name for name in outcomes}) != len(outcomes):
+        raise BadInput(f"outcomes: a variable is given twice ({', '.join(outcomes)})", "outcomes")
+    varying = model.variables()
+    still = [name for name in outcomes if name not in varying]
+    if still:
+        raise BadInput(f"outcomes: {', '.join(repr(s) for s in still)} is not a variable that changes over a run "
+                       f"(a constant, lookup or control); expected one of the model's variables", "outcomes")
     moved = {u.name for u in uncertainties if not u.is_lever}
     clash = sorted(moved & {*resolved.policy_overrides})  # (`set` here is the argument)
     if clash:
@@ -324,12 +375,45 @@ def ensemble(scenario: str | Path | Scenario = "baseline", *, vary: list, n: int
     year = controls.final_time if at is None else float(at)
     if not controls.initial_time <= year <= controls.final_time:
         raise BadInput(f"at: {year:g} is outside the run {controls.initial_time:g}-{controls.final_time:g}", "at")
+    runs = n * {"sobol": len(uncertainties) + 2, "morris": len(uncertainties) + 1}.get(method, 1)
+    if runs > MAX_RUNS:
+        raise BadInput(f"n: {n:,} makes {runs:,} runs (limit {MAX_RUNS:,}); use fewer", "n")
+    check_size(resolved, outcomes, runs=runs, what="the ensemble")
     samples = ens.sample(uncertainties, method, n, seed)
-    target = check_target(Path(out)) if out is not None else None
-    model.compiled(progress=progress is not False)
-    started = clock.perf_counter()
-    dataset = ens.run_samples(resolved, uncertainties, samples, outcomes, chunk, scheduler, address, progress)
-    seconds = clock.perf_counter() - started
+    target = claim_folder(out) if out is not None else None  # before any work: taken, or refused now
+    try:
+        if target is not None:
+            target.check_space(estimated_size(resolved.controls.n_saved, len(outcomes), runs))
+        model.compiled(progress=progress is not False)
+        started = clock.perf_counter()
+        dataset = ens.run_samples(resolved, uncertainties, samples, outcomes, chunk, scheduler, address, progress)
+        seconds = clock.perf_counter() - started
+        dataset = _finish_ensemble(dataset, resolved, uncertainties, method, samples, outcomes, year, n, seed,
+                                   scheduler, seconds)
+        if target is not None:
+            from .folders import save_ensemble
+
+            save_ensemble(dataset, target, plots=plots)
+            dataset.attrs["folder"] = str(target.target)
+    finally:
+        if target is not None:
+            target.release()
+    return dataset
+
+
+MAX_RUNS = 10_000_000
+
+
+def _check_count(value, argument: str, expected: str, low: int, high: int | None = None) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low or (
+            high is not None and value > high):
+        raise BadInput(f"{argument}: {str(value)[:40]} is not {expected}", argument)
+
+
+def _finish_ensemble(dataset, resolved, uncertainties, method, samples, outcomes, year, n, seed, scheduler, seconds):
+    from .analysis import ensemble as ens
+
+    model, controls = resolved.model, resolved.controls
     dataset = ens.with_indices(dataset, uncertainties, method, samples, outcomes, year)
     dataset.attrs.update({
         "scenario": resolved.scenario.name, "method": method, "n": n, "seed": seed, "analysis_year": year,
@@ -338,11 +422,6 @@ def ensemble(scenario: str | Path | Scenario = "baseline", *, vary: list, n: int
         "model_sha256": model.spec.sha256, **controls.as_dict(),
         "varied": json.dumps([{"name": u.name, "low": u.low, "high": u.high} for u in uncertainties]),
     })
-    if target is not None:
-        from .folders import save_ensemble
-
-        save_ensemble(dataset, target, plots=plots)
-        dataset.attrs["folder"] = str(target)
     return dataset
 
 
@@ -367,9 +446,12 @@ def loops(target: str | Path | Scenario = "baseline", *, max_loops: int = 20, do
     """
     from .analysis.loops_report import loop_report
 
-    if max_loops < 1:
+    if isinstance(max_loops, bool) or not isinstance(max_loops, (int, np.integer)) or max_loops < 1:
         raise BadInput(f"max_loops: {max_loops} is not positive (expected a number of loops to list)", "max_loops")
     resolved = resolve(target, set=set, policies=policies, final_time=final_time)
+    check_size(resolved, what="the run that signs the links")
+    if dominance:
+        check_size(resolved, every_step=True, what="the loop dominance analysis (every time step of every variable)")
     return loop_report(resolved, max_loops=max_loops, dominance=dominance, progress=progress)
 
 
@@ -385,16 +467,40 @@ def compare(runs: list, *, indicators: list[str] | None = None, years=(2030, 205
     from .analysis.compare import compare_runs
     from .folders import save_comparison
 
-    target = check_target(Path(out)) if out is not None else None
-    items = [_compared(item) for item in runs]
-    names: list[str] = list(indicators or [])
-    if not names:
-        common = set.intersection(*({str(v) for v in data.data_vars} for _, _, data in items)) if items else set()
-        names = [n for n in Model.load().display.headline if n in common] or sorted(common)[:24]
-    dataset = compare_runs(items, names, [float(y) for y in years], threshold)
-    if target is not None:
-        save_comparison(dataset, target, plots=plots)
-        dataset.attrs["folder"] = str(target)
+    if isinstance(runs, (str, Path)) or len(runs) < 2:
+        raise BadInput("runs: expected at least two runs or scenarios to compare (the first is the reference)", "runs")
+    try:
+        years = [float(y) for y in years]
+    except (TypeError, ValueError):
+        raise BadInput(f"years: {years!r} are not all numbers (expected years, e.g. 2030,2050,2100)", "years") from None
+    if not years or not all(np.isfinite(years)):
+        raise BadInput("years: expected at least one finite year, e.g. 2030,2050,2100", "years")
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold < np.inf:
+        raise BadInput(f"threshold: {threshold!r} is not a relative difference >= 0 (e.g. 0.05 for 5%)", "threshold")
+    target = claim_folder(out) if out is not None else None  # before any work: taken, or refused now
+    try:
+        items = [_compared(item) for item in runs]
+        models = {str(data.attrs.get("model_file", "")) for _, _, data in items} - {""}
+        if len(models) > 1:
+            raise BadInput(f"runs: these runs are of different models ({', '.join(sorted(models))}); compare runs of "
+                           f"one model", "runs")
+        common = set.intersection(*({str(v) for v in data.data_vars} for _, _, data in items))
+        names: list[str] = list(indicators or [])
+        if not names:
+            names = [n for n in Model.load().display.headline if n in common] or sorted(common)[:24]
+        if not names:
+            raise BadInput("runs: these runs share no variable to compare", "runs")
+        missing = [n for n in names if n not in common]
+        if missing:
+            raise BadInput(f"indicators: {', '.join(repr(m) for m in missing[:5])} is not in every run "
+                           f"(expected one of the variables all runs hold)", "indicators")
+        dataset = compare_runs(items, names, years, threshold)
+        if target is not None:
+            save_comparison(dataset, target, plots=plots)
+            dataset.attrs["folder"] = str(target.target)
+    finally:
+        if target is not None:
+            target.release()
     return dataset
 
 

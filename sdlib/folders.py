@@ -14,10 +14,10 @@ import xarray as xr
 
 from .analysis.compare import markdown_table, table
 from .analysis.ensemble import indices_of, summary
-from .core.rundir import atomic_dir, provenance, write_json
+from .core.rundir import Claim, atomic_dir, provenance, write_json
 
 
-def save_ensemble(dataset: xr.Dataset, target: Path, plots: bool = True) -> Path:
+def save_ensemble(dataset: xr.Dataset, target: Path | Claim, plots: bool = True) -> Path | Claim:
     """results.nc, sensitivity.json, summary.json, manifest.json and plots/, written atomically."""
     attrs = dataset.attrs
     outcomes = [str(name) for name in dataset.data_vars if dataset[name].dims == ("run", "time")]
@@ -51,7 +51,7 @@ def save_ensemble(dataset: xr.Dataset, target: Path, plots: bool = True) -> Path
     return target
 
 
-def save_comparison(dataset: xr.Dataset, target: Path, plots: bool = True) -> Path:
+def save_comparison(dataset: xr.Dataset, target: Path | Claim, plots: bool = True) -> Path | Claim:
     """comparison.csv, comparison.md, comparison.nc, plots/ and manifest.json, written atomically."""
     with atomic_dir(target) as tmp:
         table(dataset).to_csv(tmp / "comparison.csv", index=False, float_format="%.17g")

@@ -27,6 +27,7 @@ from .core.display import Display, display_of
 from .core.errors import BadInput, require
 from .core.paths import DEFAULT_MODEL, display_path
 from .core.registry import Parameter, parameters, resolve_overrides
+from .core.simultaneous import check_simultaneous
 from .core.spec import CONTROL_NAMES, ModelSpec, load_spec, name_key
 
 ENGINES = ("pysd", "batch")
@@ -45,6 +46,7 @@ class Model:
     def __init__(self, path: str | Path | None = None):
         self.spec: ModelSpec = load_spec(path or DEFAULT_MODEL)
         self.path: Path = self.spec.path
+        check_simultaneous(self.spec)  # an algebraic loop is refused before anything runs
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> Model:

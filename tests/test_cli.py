@@ -201,4 +201,5 @@ def test_help_imports_no_subcommand_module():
 def test_the_manifest_holds_the_command_that_reruns_the_run(cli, tmp_path):
     out = tmp_path / "again"
     assert cli("run", "paper", "--set", "capital share=0.3", "--no-plots", "--out", out)[0] == 0
-    assert read_manifest(out)["command"] == f"tokenworld run paper --set 'capital share=0.3' --no-plots --out {out}"
+    assert read_manifest(out)["command"] == (f"tokenworld run paper --set 'capital share=0.3' --no-plots --out {out} "
+                                             f"--engine pysd")  # the default engine written out

@@ -168,6 +168,31 @@ def run_job(model_path: str, params: dict, n: int, controls: dict, outcomes: lis
             "status": data["status"].to_numpy(), "diverged_at": data["diverged_at"].to_numpy()}
 
 
+def check_scheduler(address: str, seconds: float = 15.0) -> None:
+    """Refuse, in one line, an address where no Dask scheduler answers within `seconds`. Dask's
+    client waits without end for the handshake of a service that says nothing, and reads the first
+    bytes of one that speaks another protocol as a frame length (a MemoryError of exbibytes)."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from distributed.comm import connect
+
+    async def handshake():
+        comm = await asyncio.wait_for(connect(address, timeout=seconds), seconds)
+        await comm.close()
+
+    hint = "start it (dask scheduler) or leave --address out for a local cluster"
+    try:
+        with ThreadPoolExecutor(1) as pool:  # its own event loop, also when the caller runs one (Jupyter)
+            pool.submit(asyncio.run, handshake()).result()
+    except (OSError, TimeoutError) as exc:  # refused, unreachable, closed, or silent past the timeout
+        raise BadInput(f"address: cannot reach the Dask scheduler at {address} ({type(exc).__name__}); {hint}",
+                       "address") from None
+    except Exception:  # the peer's bytes make Dask raise anything (MemoryError too)
+        raise BadInput(f"address: {address} answers, but not as a Dask scheduler (another service on that "
+                       f"port?); {hint}", "address") from None
+
+
 def run_samples(resolved, uncertainties, samples, outcomes, chunk, scheduler, address, progress) -> xr.Dataset:
     """Every sample run, in order, with a progress bar; one Dataset."""
     from tqdm import tqdm
@@ -188,9 +213,18 @@ def run_samples(resolved, uncertainties, samples, outcomes, chunk, scheduler, ad
             require("distributed", "ensemble", "the dask scheduler")
             from dask.distributed import Client, LocalCluster, as_completed
 
+            if address:
+                check_scheduler(address)
             cluster = None if address else LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                                         dashboard_address=None)
-            client = Client(address or cluster)
+            try:
+                client = Client(address or cluster, timeout="15s")
+            except (OSError, TimeoutError) as exc:
+                if cluster is not None:
+                    cluster.close()
+                raise BadInput(f"address: cannot reach the Dask scheduler at {address} ({type(exc).__name__}); "
+                               f"start it (dask scheduler) or leave --address out for a local cluster",
+                               "address") from None
             try:
                 futures = [client.submit(run_job, *args, params, len(rows), controls, outcomes, pure=False)
                            for rows, params in todo]

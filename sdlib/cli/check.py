@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
 
 def add_arguments(p) -> None:
@@ -29,12 +28,10 @@ def _number(x) -> str:
 
 def main(args) -> int:
     import sdlib
-    from sdlib.core.errors import BadInput
-    from sdlib.core.rundir import write_json
+    from sdlib.core.rundir import check_output_file, json_text, write_file_atomic
 
-    target = Path(args.json) if args.json else None
-    if target is not None and (target.is_dir() or not target.parent.is_dir()):
-        raise BadInput(f"--json {args.json}: expected a file in an existing folder")
+    # Checked before the scenarios run: only a regular file (or nothing) is ever replaced.
+    target = check_output_file(args.json, "--json") if args.json is not None else None
     data = sdlib.check(args.scenarios or None, final_time=args.final_time, engine=args.engine)
     table = data.to_dataframe()
     rows = table.to_dict("records")
@@ -48,5 +45,5 @@ def main(args) -> int:
           f"({len(json.loads(data.attrs['scenarios']))} scenarios and their extreme conditions)")
     if target is not None:
         checks = [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()} for r in rows]
-        write_json({"checks": checks}, target)
+        write_file_atomic(target, json_text({"checks": checks}), "--json")
     return 0 if data.attrs["failed"] == 0 else 1

@@ -11,7 +11,6 @@ status as coordinates, the indices for sobol and morris), `sensitivity.json`, `s
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from .run import parse_set
 
@@ -56,7 +55,7 @@ def main(args) -> int:
     from sdlib.core.policy import parse_policy_args
 
     scenario = sdlib.resolve(args.scenario).scenario
-    out = Path(args.out) if args.out else sdlib.new_run_dir(f"{scenario.name}-{args.method}")
+    out = args.out if args.out is not None else sdlib.new_run_dir(f"{scenario.name}-{args.method}")
     data = sdlib.ensemble(scenario, vary=args.vary, n=args.n, method=args.method, outcomes=args.outcome,
                           seed=args.seed, set=parse_set(args.set), policies=parse_policy_args(args.policy),
                           final_time=args.final_time, time_step=args.time_step, at=args.at, scheduler=args.scheduler,

@@ -35,18 +35,18 @@ def add_arguments(p) -> None:
 def main(args) -> int:
     import sdlib
     from sdlib.analysis.loops_report import as_json
+    from sdlib.core.rundir import check_output_dir, check_output_file, write_file_atomic
 
+    # Where the results go is checked before the analysis, which can take minutes.
+    json_path = check_output_file(args.json, "--json") if args.json is not None else None
+    plot_dir = check_output_dir(args.plot, "--plot") if args.plot is not None else None
     data = sdlib.loops(args.target, max_loops=args.max_loops, dominance=args.dominance, final_time=args.final_time,
                        progress=sys.stderr.isatty())
     result = as_json(data)
-    if args.plot:
-        write_plots(Path(args.plot), data)
-    if args.json:
-        path = Path(args.json)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(result, indent=1), encoding="utf-8")
-        tmp.replace(path)
+    if plot_dir is not None:
+        write_plot_folder(plot_dir, data)
+    if json_path is not None:
+        write_file_atomic(json_path, json.dumps(result, indent=1), "--json")
     polarity = result["by_polarity"]
     inactive = (f", {polarity['inactive']} inactive: through a link that never acts in this run"
                 if polarity.get("inactive") else "")
@@ -86,6 +86,24 @@ def main(args) -> int:
             where = f"{d['source']} -> {d['target']}" if "source" in d else f"loop marker at ({d['x']:g}, {d['y']:g})"
             print(f"  {where}: drawn {d['drawn']}, equations say {d['computed']}")
     return 0
+
+
+def write_plot_folder(folder: Path, data) -> None:
+    """The figures, drawn in a temporary folder beside `folder` and moved in one by one when all are
+    drawn: an interrupted run adds none, and only regular files are ever replaced."""
+    from sdlib.core.errors import BadInput
+    from sdlib.core.rundir import temporary_dir
+
+    folder.mkdir(parents=True, exist_ok=True)
+    with temporary_dir(folder.parent if folder.parent != folder else folder, folder.name or "plots") as tmp:
+        write_plots(tmp, data)
+        for path in sorted(tmp.iterdir()):
+            target = folder / path.name
+            if target.exists() and (target.is_symlink() or not target.is_file()):
+                raise BadInput(f"--plot: {target} is not a regular file; it is left as it is and nothing was written",
+                               "--plot")
+        for path in sorted(tmp.iterdir()):
+            path.replace(folder / path.name)
 
 
 def write_plots(folder: Path, data) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 
 def add_run_options(p) -> None:
@@ -37,6 +36,8 @@ def parse_set(items: list[str]) -> dict:
         name, value = item.split("=", 1)
         if not name.strip():
             raise BadInput(f"set {item!r}: the name before '=' is empty", "set")
+        if name.strip() in found:
+            raise BadInput(f"set {item!r}: '{name.strip()}' is given twice; give it once", "set")
         found[name.strip()] = value.strip()
     return found
 
@@ -47,7 +48,7 @@ def execute(args, scenario) -> int:
 
     resolved = sdlib.resolve(scenario, set=parse_set(args.set), policies=parse_policy_args(getattr(args, "policy", [])),
                              final_time=args.final_time, time_step=args.time_step)
-    out = Path(args.out) if args.out else sdlib.new_run_dir(resolved.scenario.name)
+    out = args.out if args.out is not None else sdlib.new_run_dir(resolved.scenario.name)
     dataset = sdlib.run(resolved.scenario, set=parse_set(args.set),
                         policies=parse_policy_args(getattr(args, "policy", [])), final_time=args.final_time,
                         time_step=args.time_step, engine=args.engine, out=out, plots=not args.no_plots,

@@ -146,8 +146,9 @@ class Controls:
             raise BadInput(f"{where} {dt:g} does not divide the run {initial:g}-{final:g} into whole steps",
                            argument)
         if span > MAX_STEPS:
-            raise BadInput(f"{where} {dt:g} makes {span:.3g} steps (expected at most {MAX_STEPS:g})",
-                           argument)
+            end, end_argument = origin("final_time")
+            raise BadInput(f"{end} {final:g} with {where.rstrip(':')} {dt:g} makes {span:.3g} steps (expected at most "
+                           f"{MAX_STEPS:g}); shorten the run or lengthen the time step", end_argument or argument)
         return cls(initial, final, dt, saveper, tuple(dynamic))
 
 

@@ -239,6 +239,11 @@ def parse_policy_args(items: list[str], source: str = "policies") -> list[dict]:
             if "=" not in pair:
                 raise BadInput(f"{source}: {item!r}: argument {pair!r} is not key=value", source)
             key, value = (s.strip() for s in pair.split("=", 1))
+            if key == "name":
+                raise BadInput(f"{source}: {item!r}: 'name' is not an argument (the policy is named before ':')",
+                               source)
+            if key in policy:
+                raise BadInput(f"{source}: {item!r}: argument {key!r} is given twice; give it once", source)
             try:
                 policy[key] = float(value)
             except ValueError:

@@ -150,7 +150,12 @@ def _fmt(x) -> str:
 def resolve_overrides(spec: ModelSpec, overrides: dict, source: str = "set") -> dict:
     """Check overrides against the model; returns them keyed by the model's own spelling."""
     resolved = {}
+    given = {}
     for name, value in overrides.items():
         param = find_parameter(spec, name, source)
+        if param.name in resolved:
+            raise BadInput(f"{source}: '{param.name}' is given twice (as {given[param.name]!r} and {name!r}); "
+                           f"give it once", argument_of(source))
+        given[param.name] = name
         resolved[param.name] = check_value(param, value, source)
     return resolved

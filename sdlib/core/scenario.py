@@ -27,6 +27,7 @@ from pathlib import Path
 
 from .errors import BadInput, UnknownName
 from .paths import DEFAULT_MODEL, RUNS_DIR, display_path
+from .spec import name_key
 
 ALLOWED_KEYS = {"description", "extends", "model", "final_time", "time_step", "set", "policy"}
 
@@ -69,22 +70,28 @@ def find_scenario_file(name_or_path: str) -> Path:
                       f"or give a path to a .toml file)", "scenario")
 
 
+MAX_EXTENDS = 32  # scenarios a chain of `extends` may hold
+
+
 def load_scenario(name_or_path: str, _seen: tuple = ()) -> Scenario:
     """Read a scenario and everything it extends, checking every key."""
     path = find_scenario_file(name_or_path)
     if path in _seen:
         raise BadInput(f"{path.name}: 'extends' makes a cycle ({' -> '.join(p.stem for p in _seen + (path,))})")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise BadInput(f"{path.name}: not valid TOML ({exc})") from None
+    if len(_seen) >= MAX_EXTENDS:
+        raise BadInput(f"{_seen[0].name}: 'extends' goes more than {MAX_EXTENDS} scenarios deep "
+                       f"({' -> '.join(p.stem for p in _seen[:3])} -> ...); flatten the chain")
+    data = read_toml(path)
+    label = path.name
     unknown = set(data) - ALLOWED_KEYS
     if unknown:
-        raise BadInput(
-            f"{path.name}: unknown key(s) {', '.join(sorted(unknown))} (expected some of {', '.join(sorted(ALLOWED_KEYS))})"
-        )
+        shown = ", ".join(sorted(k[:40] for k in unknown)[:5])
+        raise BadInput(f"{label}: unknown key(s) {shown} (expected some of {', '.join(sorted(ALLOWED_KEYS))})")
+    for key in ("description", "extends", "model"):
+        if key in data and not isinstance(data[key], str):
+            raise BadInput(f"{label}: '{key}' must be a string, got {_shown(data[key])}")
     if "extends" in data:
-        scenario = load_scenario(str(data["extends"]), _seen + (path,))
+        scenario = load_scenario(data["extends"], _seen + (path,))
         scenario.chain = scenario.chain + [scenario.name]
     else:
         scenario = Scenario(name=path.stem)
@@ -93,23 +100,60 @@ def load_scenario(name_or_path: str, _seen: tuple = ()) -> Scenario:
     scenario.description = str(data.get("description", scenario.description))
     if "model" in data:
         model = Path(data["model"])
-        scenario.model = model if model.is_absolute() else (RUNS_DIR.parent / model)
+        model = model if model.is_absolute() else (RUNS_DIR.parent / model)
+        if model.suffix.lower() != ".mdl":
+            raise BadInput(f"{label}: 'model' = {data['model'][:80]!r} is not a Vensim model (expected a path to a "
+                           f".mdl file, relative to the folder holding runs/)")
+        if not model.is_file():
+            raise BadInput(f"{label}: 'model' = {data['model'][:80]!r}: no such file ({display_path(model)})")
+        scenario.model = model
     for key in ("final_time", "time_step"):
         if key in data:
             value = data[key]
             if not isinstance(value, (int, float)) or isinstance(value, bool):
-                raise BadInput(f"{path.name}: '{key}' must be a number, got {value!r}")
+                raise BadInput(f"{label}: '{key}' must be a number, got {_shown(value)}")
             setattr(scenario, key, float(value))
-            scenario.origins[key] = path.name
+            scenario.origins[key] = label
     overrides = data.get("set", {})
     if not isinstance(overrides, dict):
-        raise BadInput(f"{path.name}: [set] must be a table of NAME = VALUE")
-    scenario.overrides = {**scenario.overrides, **overrides}
+        raise BadInput(f"{label}: [set] must be a table of NAME = VALUE")
+    mine: dict[str, str] = {}
+    for name, value in overrides.items():
+        key = name_key(name)
+        if key in mine:
+            raise BadInput(f"{label}: [set] gives '{mine[key]}' twice (as {mine[key]!r} and {name!r}); give it once")
+        mine[key] = name
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise BadInput(f"{label}: [set] {name[:80]!r} must be a number, got {_shown(value)}")
+    inherited = {k: v for k, v in scenario.overrides.items() if name_key(k) not in mine}
+    scenario.overrides = {**inherited, **overrides}
     policies = data.get("policy", [])
-    if not isinstance(policies, list) or not all(isinstance(p, dict) and "name" in p for p in policies):
-        raise BadInput(f"{path.name}: each [[policy]] needs a 'name' and its arguments")
+    if not isinstance(policies, list) or not all(isinstance(p, dict) and isinstance(p.get("name"), str)
+                                                 for p in policies):
+        raise BadInput(f"{label}: each [[policy]] needs a 'name' (a string) and its arguments")
     scenario.policies = scenario.policies + [dict(p) for p in policies]
     return scenario
+
+
+def read_toml(path: Path) -> dict:
+    """A TOML file's table, or one line saying why it cannot be read."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadInput(f"{path.name}: not UTF-8 text (byte {exc.start}); expected a TOML scenario file") from None
+    except OSError as exc:
+        raise BadInput(f"{path.name}: cannot be read ({exc.strerror})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise BadInput(f"{path.name}: not valid TOML ({exc})") from None
+    except RecursionError:
+        raise BadInput(f"{path.name}: not valid TOML (nested too deeply)") from None
+
+
+def _shown(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def ad_hoc_scenario(model: Path) -> Scenario:

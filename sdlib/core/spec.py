@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-import tempfile
+import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -118,37 +118,66 @@ def load_spec(path: str | Path) -> ModelSpec:
 
 
 SPEC_FORMAT = 2  # bump when ModelSpec or Element change shape
+_MAGIC = b"tokenworld-spec\n"
 
 
 def spec_cache_file(sha: str) -> Path:
-    """Where the parsed spec of a model with this content hash is kept (beside its translation)."""
+    """Where the parsed spec of a model with this content hash is kept (beside its translation),
+    named by the versions of PySD and Tokenworld that wrote it."""
     from importlib.metadata import version
 
-    return cache_dir() / sha / f"spec-v{SPEC_FORMAT}-pysd{version('pysd')}.pickle"
+    from .. import __version__
+
+    return cache_dir() / sha / f"spec-v{SPEC_FORMAT}-pysd{version('pysd')}-tokenworld{__version__}.pickle"
 
 
 @lru_cache(maxsize=16)
 def _load_spec_cached(path: Path, sha: str) -> ModelSpec:
     cached = spec_cache_file(sha)
-    try:
-        spec = pickle.loads(cached.read_bytes())
-    except Exception:  # missing, damaged or written by another version: parse again and replace it
-        spec = None
+    spec = _read_verified(cached)
     if not isinstance(spec, ModelSpec) or spec.sha256 != sha:
         spec = _parse_spec(path, sha)
-        _write_atomic(cached, pickle.dumps(spec, protocol=pickle.HIGHEST_PROTOCOL))
+        payload = pickle.dumps(spec, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            _write_atomic(cached, _MAGIC + hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload)
+        except OSError:
+            pass  # a cache that cannot be written only costs time
     spec.path = path
     return spec
 
 
-def _write_atomic(target: Path, data: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+def _read_verified(cached: Path):
+    """The cached spec, if the file holds exactly what was written (its checksum matches); else None."""
     try:
-        with os.fdopen(fd, "wb") as handle:
+        data = cached.read_bytes()
+    except OSError:
+        return None
+    if not data.startswith(_MAGIC):
+        return None
+    digest, _, payload = data[len(_MAGIC):].partition(b"\n")
+    if hashlib.sha256(payload).hexdigest().encode() != digest:
+        return None  # damaged: parsed again and replaced
+    try:
+        return pickle.loads(payload)
+    except Exception:  # written by an incompatible version: parsed again and replaced
+        return None
+
+
+def _write_atomic(target: Path, data: bytes) -> None:
+    from .rundir import _ACTIVE, sweep, temporary_file
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    sweep(target.parent)
+    tmp = temporary_file(target)
+    _ACTIVE.add(tmp)
+    try:
+        with open(tmp, "xb") as handle:
             handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
         os.replace(tmp, target)
     finally:
+        _ACTIVE.discard(tmp)
         if os.path.exists(tmp):
             os.unlink(tmp)
 
@@ -157,9 +186,15 @@ def _parse_spec(path: Path, sha: str) -> ModelSpec:
     from pysd.translators.vensim.vensim_file import VensimFile
 
     try:
-        vf = VensimFile(path)
-        vf.parse()
-        abstract = vf.get_abstract_model()
+        with warnings.catch_warnings():
+            # PySD's notes on the parse (the file's encoding, ignored :CONSTRAINT: sections) would
+            # print once, with PySD's paths, and never again once the spec is cached.
+            warnings.simplefilter("ignore")
+            vf = VensimFile(path)
+            vf.parse()
+            abstract = vf.get_abstract_model()
+    except RecursionError:
+        raise ModelError(f"{path.name}: an equation is nested too deeply for PySD to parse") from None
     except Exception as exc:  # PySD raises many kinds on malformed text
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise ModelError(f"{path.name}: PySD could not parse the model ({first})") from None

@@ -1,15 +1,21 @@
 """Compile a model into a batch kernel, load it from the cache, and run N parameter sets at once.
 
-The generated source is written to the translation cache under its own hash and imported from
-there, so numba's on-disk cache survives between processes: only the first run of a new model
-pays for compilation.
+The generated source is checked (see `untrusted`), written to the cache in a folder named by its
+hash and the versions of numba, numpy, PySD and Tokenworld, and imported from there, so numba's
+on-disk cache survives between processes: only the first run of a new model pays for
+compilation. Before each import the file is compared with the generated source (an edited or
+damaged one is written again) and numba's cache files with the checksums sealed after numba wrote
+them (damaged ones are dropped and compiled again).
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
+import os
 import re
+import shutil
 import sys
 import warnings
 from functools import lru_cache
@@ -21,30 +27,121 @@ import pandas as pd
 from ..core.controls import Controls
 from ..core.errors import BadInput, UnknownName
 from ..core.paths import cache_dir
+from ..core.rundir import sweep, temporary_file
 from ..core.spec import ModelSpec, load_spec, name_key
 from . import functions
 from .codegen import generate
 from .expressions import Code, Translator
 from .result import BatchResult
+from .untrusted import EXPRESSION, KERNEL, verify_python
+
+KERNEL_FORMAT = 2  # bump when how kernels are cached changes
+KERNEL_FILE = "tokenworld_kernel.py"
+SEAL = "numba-cache.json"  # the checksums of numba's cache files, written after they are
+
+
+def _kernel_key(source: str) -> str:
+    """The kernel's cache folder name: its source and the versions that compile and run it."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from .. import __version__
+
+    versions = []
+    for package in ("numba", "numpy", "pysd"):
+        try:
+            versions.append(f"{package}={version(package)}")
+        except PackageNotFoundError:
+            versions.append(f"{package}=none")
+    text = "\n".join([source, *versions, f"tokenworld={__version__}", f"format={KERNEL_FORMAT}",
+                      f"python={sys.version_info[0]}.{sys.version_info[1]}"])
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
 def _load_kernel(source: str):
-    digest = hashlib.sha256(source.encode()).hexdigest()[:20]
+    """Import the kernel from its cache folder, checked first: the source must be the generated one
+    (else it is written again) and numba's cache files must match their seal (else numba compiles
+    again). Nothing in the folder is ever run unverified."""
+    verify_python(source, "the batch engine's generated kernel", KERNEL)
+    digest = _kernel_key(source)
     folder = cache_dir() / "engine" / digest
-    path = folder / "tokenworld_kernel.py"
-    if not path.is_file():
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / f".kernel-{id(source)}.tmp"
-        tmp.write_text(source, encoding="utf-8")
-        tmp.replace(path)
+    path = folder / KERNEL_FILE
     name = f"tokenworld_kernel_{digest}"
     if name in sys.modules:
         return sys.modules[name].kernel, folder
+    folder.mkdir(parents=True, exist_ok=True)
+    sweep(folder)
+    try:
+        current = path.read_text(encoding="utf-8") if path.is_file() and not path.is_symlink() else None
+    except (OSError, UnicodeDecodeError):
+        current = None
+    if current != source:  # missing, damaged or edited: write it again, and drop what numba built from it
+        shutil.rmtree(folder / "__pycache__", ignore_errors=True)
+        _remove_quietly(folder / SEAL)
+        _write_atomic(path, source.encode())
+    elif not _seal_holds(folder):
+        shutil.rmtree(folder / "__pycache__", ignore_errors=True)
+        _remove_quietly(folder / SEAL)
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
-    spec.loader.exec_module(module)
+    writing = sys.dont_write_bytecode
+    sys.dont_write_bytecode = True  # numba keeps its own cache; no bytecode beside the checked source
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    finally:
+        sys.dont_write_bytecode = writing
     return module.kernel, folder
+
+
+def _numba_files(folder: Path) -> dict[str, str]:
+    cache = folder / "__pycache__"
+    if not cache.is_dir():
+        return {}
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(cache.iterdir()) if p.is_file()}
+
+
+def _seal_holds(folder: Path) -> bool:
+    """Whether numba's cache files are those sealed after they were written (no cache at all holds too)."""
+    try:
+        files = _numba_files(folder)
+        if not files:
+            return True
+        sealed = json.loads((folder / SEAL).read_text(encoding="utf-8"))
+        return isinstance(sealed, dict) and sealed == files
+    except (OSError, ValueError):
+        return False
+
+
+def _seal(folder: Path) -> None:
+    """Record the checksums of numba's cache files, once they exist (after the first run)."""
+    try:
+        files = _numba_files(folder)
+        if files and any(name.endswith(".nbc") for name in files):
+            _write_atomic(folder / SEAL, json.dumps(files, indent=1, sort_keys=True).encode())
+    except OSError:
+        pass  # an unsealed cache is only compiled again next time
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = temporary_file(path)
+    try:
+        with open(tmp, "xb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        _remove_quietly(tmp)
+
+
+def _remove_quietly(path: Path) -> None:
+    try:
+        path.unlink()
+    except OSError:
+        pass
 
 
 class CompiledModel:
@@ -54,6 +151,7 @@ class CompiledModel:
         self.spec = spec
         self.generated = generate(spec)
         self.kernel, self.folder = _load_kernel(self.generated.source)
+        self._sealed = (self.folder / SEAL).is_file()
         self._constant_index = {name_key(n): i for i, n in enumerate(self.generated.constants)}
         self._saved_index = {name_key(n): i for i, n in enumerate(self.generated.saved)}
         self.order = [spec.elements[k].name for k in self.generated.element_code]
@@ -105,6 +203,9 @@ class CompiledModel:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.filterwarnings("ignore", category=RuntimeWarning)  # a diverging run's overflows
             self.kernel(P, SIDX, SX, SY, SL, t0, dt, tf, sp, n_steps, save_every, OUTIDX, OUT, STATUS, DIVAT)
+        if not self._sealed:
+            _seal(self.folder)
+            self._sealed = True
         return BatchResult.build(c.saved_times(), columns, OUT, STATUS, DIVAT)
 
     def _columns(self, return_columns) -> list[str]:
@@ -155,7 +256,8 @@ class CompiledModel:
             namespace[f"LX{table.id}"] = np.asarray(table.xs, dtype=float)
             namespace[f"LY{table.id}"] = np.asarray(table.ys, dtype=float)
         source = f"lambda env, t, init=None: (lambda init: {code.text})(env if init is None else init)"
-        function = eval(source, namespace)  # source generated from PySD's parse tree, never from user text
+        verify_python(source, f"the batch engine's equation of '{element.name}'", EXPRESSION)
+        function = eval(source, namespace)  # generated from PySD's parse tree, and checked just above
         function.inputs = sorted(names[k] for k in code.elements)
         function.source = source
         return function

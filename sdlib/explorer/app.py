@@ -21,8 +21,9 @@ from flask import Flask, Response, jsonify, request, send_file, send_from_direct
 
 import sdlib
 
-from ..core.errors import BadInput, TokenworldError
+from ..core.errors import BadInput
 from .controls import meta
+from .limits import check_settings, guard
 from .loops_view import LoopView
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -54,26 +55,29 @@ def parse_settings(body) -> dict:
     final_time = body.get("final_time")
     if final_time is not None and (not isinstance(final_time, (int, float)) or isinstance(final_time, bool)):
         raise BadInput("request: 'final_time' must be a number")
+    check_settings(values, policies, final_time)
     return {"scenario": scenario, "set": values, "policies": policies, "final_time": final_time}
 
 
-def command_line(settings: dict) -> str:
-    """The `tokenworld run` command that reproduces these settings."""
+def command_line(settings: dict, engine: str) -> str:
+    """The `tokenworld run` command that reproduces these settings (on the same engine)."""
     parts = ["tokenworld", "run", settings["scenario"]]
     for name, value in settings["set"].items():
-        parts += ["--set", f"{name}={value}"]
+        parts += ["--set", f"{name}={value!r}"]
     for policy in settings["policies"]:
-        args = ",".join(f"{k}={v}" for k, v in policy.items() if k != "name")
+        args = ",".join(f"{k}={v!r}" for k, v in policy.items() if k != "name")
         parts += ["--policy", policy["name"] + (f":{args}" if args else "")]
     if settings["final_time"] is not None:
-        parts += ["--final-time", str(settings["final_time"])]
-    return " ".join(shlex.quote(p) for p in parts)
+        parts += ["--final-time", repr(settings["final_time"])]
+    parts += ["--engine", engine]
+    return shlex.join(parts)
 
 
-def create_app(engine: str | None = None) -> Flask:
+def create_app(engine: str | None = None, host: str = "127.0.0.1") -> Flask:
     engine = engine or default_engine()
     charts = [name for name, _ in sdlib.Model.load().display.charts]
     app = Flask(__name__, static_folder=None)
+    guard(app, host)  # Host allow-list, request limits, errors as short JSON (limits.py)
     cache: OrderedDict[str, dict] = OrderedDict()
     loop_view = LoopView()
 
@@ -93,20 +97,12 @@ def create_app(engine: str | None = None) -> Flask:
             "diverged_at": data.attrs.get("diverged_at"),
             "engine": engine,
             "seconds": data.attrs["seconds"],
-            "command": command_line(settings),
+            "command": command_line(settings, engine),
         }
         cache[key] = answer
         while len(cache) > CACHED_RUNS:
             cache.popitem(last=False)
         return answer
-
-    @app.errorhandler(TokenworldError)
-    def bad_input(exc):
-        return jsonify({"error": str(exc)}), 400
-
-    @app.errorhandler(400)
-    def malformed(exc):
-        return jsonify({"error": f"malformed request: {getattr(exc, 'description', exc)}"}), 400
 
     @app.get("/")
     def index():
@@ -144,7 +140,7 @@ def create_app(engine: str | None = None) -> Flask:
             folder = Path(tmp) / "run"
             sdlib.run(settings["scenario"], set=settings["set"], policies=settings["policies"],
                       final_time=settings["final_time"], engine=engine, out=folder, plots=False, progress=False,
-                      command=command_line(settings))
+                      command=command_line(settings, engine))
             buffer = io.BytesIO()
             with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
                 for path in sorted(folder.iterdir()):

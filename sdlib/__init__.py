@@ -26,6 +26,7 @@ _EXPORTS = {
     "loops": "sdlib.api",
     "compare": "sdlib.api",
     "check": "sdlib.api",
+    "calibrate": "sdlib.api",
     "open_run": "sdlib.api",
     "scenarios": "sdlib.api",
     "policies": "sdlib.api",
@@ -51,13 +52,13 @@ _EXPORTS = {
 __all__ = [
     "Argument", "BadInput", "Controls", "Effect", "MissingExtra", "Model", "ModelError", "OutOfRange", "Policy",
     "Resolved", "Scenario", "TokenworldError", "Uncertainty", "UnknownName", "UnsupportedConstruct", "__version__",
-    "check", "compare", "ensemble", "frame", "load_scenario", "loops", "new_run_dir", "open_run", "policies", "resolve",
+    "calibrate", "check", "compare", "ensemble", "frame", "load_scenario", "loops", "new_run_dir", "open_run", "policies", "resolve",
     "run",
     "scenarios",
 ]
 
 if TYPE_CHECKING:
-    from .api import Resolved, check, compare, ensemble, frame, loops, open_run, policies, resolve, run, scenarios
+    from .api import Resolved, calibrate, check, compare, ensemble, frame, loops, open_run, policies, resolve, run, scenarios
     from .core.controls import Controls
     from .core.display import Uncertainty
     from .core.errors import (

@@ -27,6 +27,7 @@ _EXPORTS = {
     "compare": "sdlib.api",
     "check": "sdlib.api",
     "calibrate": "sdlib.api",
+    "screen": "sdlib.api",
     "open_run": "sdlib.api",
     "scenarios": "sdlib.api",
     "policies": "sdlib.api",
@@ -54,11 +55,11 @@ __all__ = [
     "Resolved", "Scenario", "TokenworldError", "Uncertainty", "UnknownName", "UnsupportedConstruct", "__version__",
     "calibrate", "check", "compare", "ensemble", "frame", "load_scenario", "loops", "new_run_dir", "open_run", "policies", "resolve",
     "run",
-    "scenarios",
+    "scenarios", "screen",
 ]
 
 if TYPE_CHECKING:
-    from .api import Resolved, calibrate, check, compare, ensemble, frame, loops, open_run, policies, resolve, run, scenarios
+    from .api import Resolved, calibrate, check, compare, ensemble, frame, loops, open_run, policies, resolve, run, scenarios, screen
     from .core.controls import Controls
     from .core.display import Uncertainty
     from .core.errors import (

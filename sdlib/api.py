@@ -395,6 +395,33 @@ def calibrate(scenario: str | Path | Scenario = "baseline", *, data: str | Path,
     return dataset
 
 
+def screen(scenario: str | Path | Scenario = "baseline", *, data: str | Path, vary: list, trajectories: int = 20,
+           seed: int = 0, set: dict | None = None, progress: bool | None = None) -> xr.Dataset:
+    """Which parameters move the data most: Morris elementary effects on each data point's z-score.
+
+    Runs r (D + 1) parameter sets (`trajectories` r) over the `vary` ranges on the batch engine, and
+    returns a Dataset over `parameter` (and `point` x `parameter`) with `mean_mu_star` (how many sigmas a
+    parameter moves the data on average: the screening that picks what to calibrate), `mu_star` and
+    `sigma`.
+    """
+    from .analysis import calibration as cal
+    from .analysis.ensemble import parse_vary
+
+    resolved = resolve(scenario, set=set)
+    uncertainties = parse_vary(vary, resolved.model)
+    table = cal.read_data(data, resolved.model, resolved.controls)
+    resolved.model.compiled(progress=progress is not False)
+    objective = cal.Objective(resolved, uncertainties, table)
+    found = cal.screen(objective, trajectories=trajectories, seed=seed)
+    names = [u.name for u in uncertainties]
+    return xr.Dataset(
+        {"mean_mu_star": (("parameter",), found["mean_mu_star"]),
+         "mu_star": (("point", "parameter"), found["mu_star"]), "sigma": (("point", "parameter"), found["sigma"]),
+         "low": (("parameter",), [u.low for u in uncertainties]), "high": (("parameter",), [u.high for u in uncertainties])},
+        coords={"parameter": names, "point": table["id"].astype(str).to_numpy()},
+        attrs={"scenario": resolved.scenario.name, "runs": found["runs"], "trajectories": trajectories, "seed": seed})
+
+
 # --- catalogue -------------------------------------------------------------------------------------
 def scenarios() -> dict[str, Scenario]:
     """Every scenario in `runs/`, by name."""
@@ -624,5 +651,5 @@ def frame(dataset: xr.Dataset, run: int = 0) -> pd.DataFrame:
     return timeseries_frame(dataset, run)
 
 
-__all__ = ["Resolved", "as_scenario", "calibrate", "check", "compare", "ensemble", "frame", "loops", "open_run", "policies", "resolve",
-           "run", "save_run", "scenarios"]
+__all__ = ["Resolved", "as_scenario", "calibrate", "check", "compare", "ensemble", "frame", "loops", "open_run", "policies",
+           "resolve", "run", "save_run", "scenarios", "screen"]

@@ -230,12 +230,13 @@ def laplace_draws(fit: dict, n: int, seed: int = 0) -> np.ndarray:
 
 # ---------------------------------------------------------------- MCMC
 
-def mcmc(objective: Objective, start_u: np.ndarray, samples: int = 10000, walkers: int | None = None,
+def mcmc(objective: Objective, fit: dict, samples: int = 10000, walkers: int | None = None,
          burn: int | None = None, seed: int = 0, progress: bool = False) -> dict:
     """Sample the posterior with emcee (vectorised: each step's walkers run in one batch call).
 
     `samples` draws are kept (walkers x steps after `burn` burn-in steps, by default as many as kept);
-    walkers start in a small ball around `start_u` (the least-squares fit). Returns `chain` (walker x
+    walkers start from the Laplace approximation at the least-squares `fit` (its truncated normal), so
+    that burn-in only has to correct its shape. Returns `chain` (walker x
     step x parameter, unit cube), `log_prob` (walker x step), `acceptance`, `autocorr` (emcee's
     integrated autocorrelation time per parameter, in steps) and the counts.
     """
@@ -246,9 +247,11 @@ def mcmc(objective: Objective, start_u: np.ndarray, samples: int = 10000, walker
     walkers += walkers % 2
     steps = max(1, math.ceil(samples / walkers))
     burn = steps if burn is None else int(burn)
-    rng = np.random.default_rng(seed)
-    p0 = np.clip(start_u + 0.01 * rng.standard_normal((walkers, d)), 1e-6, 1 - 1e-6)
-    sampler = emcee.EnsembleSampler(walkers, d, objective.log_prob, vectorize=True)
+    p0 = np.clip(laplace_draws(fit, walkers, seed), 1e-9, 1 - 1e-9)
+    # Differential-evolution moves (ter Braak 2006; emcee's DEMove and DESnookerMove) mix better than the
+    # stretch move alone on posteriors pressed against a prior bound or curved by the model's limits.
+    moves = [(emcee.moves.DEMove(), 0.8), (emcee.moves.DESnookerMove(), 0.2)]
+    sampler = emcee.EnsembleSampler(walkers, d, objective.log_prob, vectorize=True, moves=moves)
     sampler.random_state = np.random.RandomState(seed).get_state()
     sampler.run_mcmc(p0, burn + steps, progress=progress, progress_kwargs={"desc": "mcmc", "unit": "step"})
     chain = np.swapaxes(sampler.get_chain(discard=burn), 0, 1)
@@ -284,3 +287,27 @@ def summary(draws_theta: np.ndarray, best_theta: np.ndarray, names: list[str]) -
                        "high": float(np.percentile(x, 95)), "median": float(np.median(x)), "mean": float(np.mean(x)),
                        "sd": float(np.std(x, ddof=1)) if len(x) > 1 else 0.0}
     return found
+
+
+# ---------------------------------------------------------------- screening
+
+def screen(objective: Objective, trajectories: int = 20, seed: int = 0) -> dict:
+    """Morris elementary effects of each varied parameter on every data point's standardised residual
+    z = (model - value) / sigma, over the ranges varied (SALib; r trajectories, r (D + 1) runs in one call).
+
+    Returns `mu_star` and `sigma` (point x parameter, in units of the points' sigmas) and their means over
+    the points (`mean_mu_star`: how many sigmas a parameter moves the data on average).
+    """
+    from SALib.analyze import morris as analyze
+    from SALib.sample import morris as sample
+
+    problem = {"num_vars": objective.dim, "names": objective.names, "bounds": [[0.0, 1.0]] * objective.dim}
+    u = sample.sample(problem, trajectories, seed=seed)
+    z = objective.residuals(u)
+    mu_star = np.full((z.shape[1], objective.dim), np.nan)
+    sigma = np.full_like(mu_star, np.nan)
+    for k in range(z.shape[1]):
+        if np.all(np.isfinite(z[:, k])):
+            res = analyze.analyze(problem, u, z[:, k], seed=seed)
+            mu_star[k], sigma[k] = res["mu_star"], res["sigma"]
+    return {"mu_star": mu_star, "sigma": sigma, "mean_mu_star": np.nanmean(mu_star, axis=0), "runs": len(u)}

@@ -60,7 +60,7 @@ def calibrate_resolved(resolved, *, data, vary, method, seed, holdout, samples, 
     d = len(names)
     report_fit: dict = {"method": method, "converged": fit["converged"], "message": fit["message"]}
     if method == "mcmc":
-        chain = cal.mcmc(objective, fit["u"], samples=samples, walkers=walkers, burn=burn, seed=seed,
+        chain = cal.mcmc(objective, fit, samples=samples, walkers=walkers, burn=burn, seed=seed,
                          progress=progress is not False)
         chain_u, log_prob = chain["chain"], chain["log_prob"]
         i = np.unravel_index(np.argmax(log_prob), log_prob.shape)

@@ -28,6 +28,7 @@ import pandas as pd
 
 from ..core.controls import Controls
 from ..core.errors import BadInput
+from ..core.spec import name_key
 from .anchors import COLUMNS as ANCHOR_COLUMNS
 from .anchors import anchors_as_data, data_lines, load_anchors, number, read_table
 
@@ -95,6 +96,8 @@ class Objective:
 
     `predict(u)` runs one parameter set per row of `u` (the unit cube) in one call and returns the
     model at every data point (NaN for a run that diverged); `evaluations` counts parameter sets run.
+    Points of variables that no varied parameter reaches (through the model's equations) are computed
+    once, so that runs stop at the last point the parameters can move.
     """
 
     def __init__(self, resolved, uncertainties, data: pd.DataFrame, engine: str = "batch"):
@@ -106,14 +109,34 @@ class Objective:
         self.data = data.reset_index(drop=True)
         self.value = self.data["value"].to_numpy(dtype=float)
         self.sigma = self.data["sigma"].to_numpy(dtype=float)
-        self.columns = sorted(set(self.data["variable"]))
-        self.controls = grid_until(resolved.controls, float(self.data["time"].max()))
         self.engine = engine
         self.evaluations = 0
-        position = (self.data["time"].to_numpy(dtype=float) - self.controls.initial_time) / self.controls.time_step
-        self._i0 = np.clip(np.floor(position + 1e-9).astype(int), 0, self.controls.n_steps - 1)
-        self._w = np.clip(position - self._i0, 0.0, 1.0)
-        self._column = np.array([self.columns.index(v) for v in self.data["variable"]])
+        reached = downstream(self.model.spec, self.names)
+        self.moved = np.array([v in reached for v in self.data["variable"]])
+        self.fixed = np.full(len(self.value), np.nan)
+        if not self.moved.all():  # what the parameters cannot move: one run of the scenario as it is
+            still = ~self.moved
+            self.fixed[still] = self._at_points(self.low[None, :], still, resolved.controls)[0]
+        moved = self.moved if self.moved.any() else np.ones(len(self.value), dtype=bool)
+        self.columns = sorted(set(self.data["variable"][moved]))
+        self.controls = grid_until(resolved.controls, float(self.data["time"][moved].max()))
+
+    def _at_points(self, theta: np.ndarray, which: np.ndarray, controls: Controls) -> np.ndarray:
+        """The model at the data points `which` (a mask), runs x points."""
+        points = self.data[which]
+        columns = sorted(set(points["variable"]))
+        grid = grid_until(controls, float(points["time"].max()))
+        data = self.run(theta, columns=columns, controls=grid)
+        values = np.stack([data[name].to_numpy() for name in columns])  # column x run x time
+        position = (points["time"].to_numpy(dtype=float) - grid.initial_time) / grid.time_step
+        i0 = np.clip(np.floor(position + 1e-9).astype(int), 0, grid.n_steps - 1)
+        w = np.clip(position - i0, 0.0, 1.0)
+        column = np.array([columns.index(v) for v in points["variable"]])
+        found = np.full((values.shape[1], len(points)), np.nan)
+        ok = i0 + 1 < values.shape[2]  # a run that diverged saved fewer times
+        a, b = values[column[ok], :, i0[ok]], values[column[ok], :, i0[ok] + 1]
+        found[:, ok] = ((1 - w[ok])[:, None] * a + w[ok][:, None] * b).T
+        return found
 
     @property
     def dim(self) -> int:
@@ -136,14 +159,10 @@ class Objective:
 
     def predict(self, u: np.ndarray) -> np.ndarray:
         """The model at every data point for each row of `u` (runs x points); NaN where a run diverged."""
-        data = self.run(self.theta(u))
-        values = np.stack([data[name].to_numpy() for name in self.columns])  # column x run x time
-        n_time = values.shape[2]
-        found = np.full((values.shape[1], len(self.value)), np.nan)
-        ok = self._i0 + 1 < n_time
-        a = values[self._column[ok], :, self._i0[ok]]
-        b = values[self._column[ok], :, self._i0[ok] + 1]
-        found[:, ok] = ((1 - self._w[ok])[:, None] * a + self._w[ok][:, None] * b).T
+        u = np.atleast_2d(u)
+        found = np.tile(self.fixed, (len(u), 1))
+        if self.moved.any():
+            found[:, self.moved] = self._at_points(self.theta(u), self.moved, self.controls)
         return found
 
     def residuals(self, u: np.ndarray) -> np.ndarray:
@@ -158,6 +177,23 @@ class Objective:
             chi2 = np.sum(self.residuals(u[inside]) ** 2, axis=1)
             found[inside] = np.where(np.isfinite(chi2), -0.5 * chi2, -np.inf)
         return found
+
+
+def downstream(spec, names: list[str]) -> set[str]:
+    """Every element (by its model name) whose value depends on any of `names`, through equations or
+    initial values."""
+    users: dict[str, set[str]] = {}
+    for key, element in spec.elements.items():
+        for dep in element.deps | element.initial_deps:
+            users.setdefault(dep, set()).add(key)
+    todo = [name_key(spec[name].name) for name in names]
+    seen = set(todo)
+    while todo:
+        for user in users.get(todo.pop(), ()):
+            if user not in seen:
+                seen.add(user)
+                todo.append(user)
+    return {spec.elements[key].name for key in seen}
 
 
 # ---------------------------------------------------------------- least squares

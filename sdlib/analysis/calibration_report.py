@@ -96,7 +96,9 @@ def calibrate_resolved(resolved, *, data, vary, method, seed, holdout, samples, 
     rng = np.random.default_rng(seed + 1)
     band_u = draws_u[rng.choice(len(draws_u), size=min(BAND_DRAWS, len(draws_u)), replace=False)]
     every = cal.Objective(resolved, uncertainties, table)
-    runs = every.run(every.theta(np.vstack([best_u, band_u])))
+    series = sorted(set(table["variable"]))
+    runs = every.run(every.theta(np.vstack([best_u, band_u])), columns=series,
+                     controls=cal.grid_until(resolved.controls, float(table["time"].max())))
     at_points = every.predict(np.vstack([best_u, band_u]))
     seconds = clock.perf_counter() - started
     best_at, band_at = at_points[0], at_points[1:]
@@ -107,7 +109,8 @@ def calibrate_resolved(resolved, *, data, vary, method, seed, holdout, samples, 
     n_data = int(fitted.sum())
     report_fit.update({"chi2": chi2, "n_data": n_data, "dof": n_data - d,
                        "reduced_chi2": chi2 / (n_data - d) if n_data > d else None,
-                       "evaluations": objective.evaluations + every.evaluations, "seconds": round(seconds, 3)})
+                       "evaluations": objective.evaluations + every.evaluations, "seconds": round(seconds, 3),
+                       "runs_until": objective.controls.final_time})
     points = [{"id": str(r["id"]), "variable": r["variable"], "time": float(r["time"]), "value": float(r["value"]),
                "sigma": float(r["sigma"]), "model": float(best_at[k]), "median": float(p50[k]), "low": float(p5[k]),
                "high": float(p95[k]), "z": float(residual[k]), "covered": bool(covered[k]),
@@ -125,11 +128,11 @@ def calibrate_resolved(resolved, *, data, vary, method, seed, holdout, samples, 
                         "relative_error": (p["median"] - p["value"]) / p["value"] if p["value"] else None,
                         "band": [p["low"], p["high"]], "covered": p["covered"]} for p in held],
         }
-    return _dataset(report, uncertainties, objective, chain_u, log_prob, runs, table, fitted, best_at, p5, p50, p95,
-                    resolved, model)
+    return _dataset(report, uncertainties, objective, chain_u, log_prob, runs, series, table, fitted, best_at, p5,
+                    p50, p95, resolved, model)
 
 
-def _dataset(report, uncertainties, objective, chain_u, log_prob, runs, table, fitted, best_at, p5, p50, p95,
+def _dataset(report, uncertainties, objective, chain_u, log_prob, runs, series, table, fitted, best_at, p5, p50, p95,
              resolved, model) -> xr.Dataset:
     theta = objective.theta(chain_u.reshape(-1, chain_u.shape[2])).reshape(chain_u.shape)
     data = {}
@@ -138,7 +141,6 @@ def _dataset(report, uncertainties, objective, chain_u, log_prob, runs, table, f
                                          {"vensim_name": u.name, "units": model.spec[u.name].units,
                                           "prior_low": u.low, "prior_high": u.high})
     data["log_prob"] = (("chain", "draw"), log_prob, {"description": "log posterior up to a constant: -chi2/2"})
-    series = objective.columns if set(objective.columns) >= set(table["variable"]) else sorted(set(table["variable"]))
     values = np.stack([runs[name].to_numpy() for name in series])  # series x run x time
     band = values[:, 1:, :]
     with np.errstate(all="ignore"):

@@ -73,8 +73,9 @@ def corner_figure(dataset: xr.Dataset) -> Figure:
                   show_titles=True, title_fmt=".3g", title_kwargs={"fontsize": 8}, label_kwargs={"fontsize": 8},
                   fig=fig)
     report = json.loads(dataset.attrs["calibration"])
+    fig.subplots_adjust(top=0.9)
     fig.suptitle(f"Posterior ({report['method']}, {draws.shape[0]} draws); red: best fit; dashed: 5%, 50%, 95%",
-                 fontsize=10)
+                 fontsize=10, y=0.995)
     return fig
 
 

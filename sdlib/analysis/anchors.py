@@ -111,10 +111,12 @@ def load_anchors(path: str | Path, spec: ModelSpec) -> list[Anchor]:
 
 
 def anchors_as_data(anchors: list[Anchor]) -> pd.DataFrame:
-    """The anchors as calibration data: variable, time, value (central), sigma ((high - low) / 4), id."""
+    """The anchors as calibration data: variable, time, value (central), sigma ((high - low) / 4), id, and
+    the published range (low, high) for figures."""
     return pd.DataFrame({"variable": [a.variable for a in anchors], "time": [a.year for a in anchors],
                          "value": [a.central for a in anchors], "sigma": [a.sigma for a in anchors],
-                         "id": [a.id for a in anchors]})
+                         "id": [a.id for a in anchors], "low": [a.low for a in anchors],
+                         "high": [a.high for a in anchors]})
 
 
 def value_at(frame: pd.DataFrame, variable: str, year: float) -> float:

@@ -62,23 +62,26 @@ def read_data(path: str | Path, model, controls: Controls) -> pd.DataFrame:
                          **{c: number(path, line, c, row[c]) for c in ("time", "value", "sigma")},
                          "id": row.get("id", "").strip() or f"line {line}"})
         data = pd.DataFrame(rows, columns=["variable", "time", "value", "sigma", "id"])
+        data["low"], data["high"] = data["value"] - 2 * data["sigma"], data["value"] + 2 * data["sigma"]
     if data.empty:
         raise BadInput(f"{path}: no data rows (expected {', '.join(DATA_COLUMNS)})")
-    variables = {name.lower(): name for name in model.variables()}
+    variables = {name_key(name): name for name in model.variables()}
     t0, t1 = controls.initial_time, controls.final_time
+    names = []
     for line, row in zip(lines, data.to_dict("records"), strict=False):
         where = f"{path.name} line {line}"
-        name = variables.get(row["variable"].lower())
+        name = variables.get(name_key(row["variable"]))
         if name is None:
             known = row["variable"] in model.spec
             raise BadInput(f"{where}: {row['variable']!r} is " + ("a constant of the model, not a variable it computes "
                            "(vary it instead)" if known else f"no variable of {model.path.name}"))
-        data.loc[data["id"] == row["id"], "variable"] = name
+        names.append(name)
         if not t0 <= row["time"] <= t1:
             raise BadInput(f"{where}: time {row['time']:g} is outside the run {t0:g}-{t1:g}")
         if not row["sigma"] > 0:
             raise BadInput(f"{where}: sigma {row['sigma']:g} must be positive (one standard deviation, "
                            f"in the variable's units)")
+    data["variable"] = names
     return data.reset_index(drop=True)
 
 

@@ -14,7 +14,8 @@ from .run import set_log_scale, wants_log
 
 def fit_figure(dataset: xr.Dataset, variable: str) -> Figure:
     """One data series: the model's 90% band and median over the posterior, the best fit, and the data
-    with +-2 sigma error bars (held-out points hollow)."""
+    with error bars over their range (an anchor's low to high; value +- 2 sigma otherwise; held-out
+    points hollow)."""
     report = json.loads(dataset.attrs["calibration"])
     units = json.loads(dataset.attrs["series_units"]).get(variable, "")
     row = dataset.sel(series=variable)
@@ -29,13 +30,15 @@ def fit_figure(dataset: xr.Dataset, variable: str) -> Figure:
                     color="tab:blue", label="model 90% band")
     ax.plot(time[keep], row["model_median"].to_numpy()[keep], color="tab:blue", lw=1.5, label="model median")
     ax.plot(time[keep], row["model_best"].to_numpy()[keep], color="tab:blue", lw=1, ls="--", label="best fit")
-    for held, style in ((False, dict(fmt="o", color="black", label="data ± 2σ")),
-                        (True, dict(fmt="o", color="tab:red", mfc="white", label="held out ± 2σ"))):
+    for held, style in ((False, dict(fmt="o", color="black", label="data (range)")),
+                        (True, dict(fmt="o", color="tab:red", mfc="white", label="held out (range)"))):
         sel = [p for p in points if p["held_out"] == held]
         if sel:
-            ax.errorbar([p["time"] for p in sel], [p["value"] for p in sel], yerr=[2 * p["sigma"] for p in sel],
-                        capsize=3, ms=5, **style)
-    lows = [p["value"] - 2 * p["sigma"] for p in points]
+            below = [p["value"] - p["range"][0] for p in sel]
+            above = [p["range"][1] - p["value"] for p in sel]
+            ax.errorbar([p["time"] for p in sel], [p["value"] for p in sel], yerr=[below, above], capsize=3, ms=5,
+                        **style)
+    lows = [p["range"][0] for p in points]
     values = np.concatenate([row["model_p95"].to_numpy()[keep], [p["value"] for p in points]])
     finite = values[np.isfinite(values) & (values > 0)]
     if finite.size and min(lows) > 0 and wants_log(finite):

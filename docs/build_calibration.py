@@ -71,7 +71,7 @@ def main() -> None:
     args = parser.parse_args()
 
     # 1. Screening on the baseline before calibration.
-    screening = sdlib.screen("baseline", data=REGISTRY, vary=CANDIDATES, trajectories=40, seed=0, set=BEFORE,
+    screening = sdlib.screen("baseline", data=REGISTRY, vary=CANDIDATES, trajectories=200, seed=0, set=BEFORE,
                              progress=False)
     ranked = screening["mean_mu_star"].to_series().sort_values(ascending=False)
     top = list(ranked.index[:FITTED])
@@ -109,7 +109,7 @@ def main() -> None:
                      f"{p['ess_bulk']:.0f} / {p['ess_tail']:.0f} | {fmt(current[name.lower()].value)} |")
     fitted_table = "\n".join(lines)
     screen_table = "\n".join(["| parameter | range | mean mu* (sigmas) |", "|---|---|---|"] + [
-        f"| {name} | {fmt(float(screening['low'].sel(parameter=name)))}-{fmt(float(screening['high'].sel(parameter=name)))} "
+        f"| {name} | {float(screening['low'].sel(parameter=name)):g}-{float(screening['high'].sel(parameter=name)):g} "
         f"| {value:.2f} |" for name, value in ranked.items()])
     points = {p["id"]: p for p in report["points"]}
     was = {r["id"]: r for r in before}
@@ -125,10 +125,11 @@ def main() -> None:
                        for r in after if not r["pass"]) or "- none"
     held_rows = "\n".join(
         f"| {e['id']} | {e['time']:g} | {fmt(e['value'])} | {fmt(e['forecast'])} | {fmt(e['band'][0])} - {fmt(e['band'][1])} | "
-        f"{'yes' if e['covered'] else 'no'} |" for e in holdout["errors"])
+        f"{'yes' if e['covered'] else 'no'} | {'yes' if e['in_range'] else 'no'} |" for e in holdout["errors"])
     values = {
         "FITTED_TABLE": fitted_table, "SCREEN_TABLE": screen_table, "ANCHOR_TABLE": "\n".join(rows), "MISSES": misses,
-        "HOLDOUT_TABLE": "| anchor | year | data | forecast (median) | 90% band | covered |\n|---|---|---|---|---|---|\n" + held_rows,
+        "HOLDOUT_TABLE": "| anchor | year | data | forecast (median) | 90% band | covered | forecast in the anchor's range |\n"
+                         "|---|---|---|---|---|---|---|\n" + held_rows,
         "N_ANCHORS": str(len(after)), "PASS_AFTER": str(sum(r["pass"] for r in after)),
         "PASS_BEFORE": str(sum(r["pass"] for r in before)), "SAMPLES": f"{fit['samples']:,}", "WALKERS": str(fit["walkers"]),
         "BURN": str(fit["burn"]), "CHI2": f"{fit['chi2']:.1f}", "N_DATA": str(fit["n_data"]), "DOF": str(fit["dof"]),
@@ -137,7 +138,7 @@ def main() -> None:
         "EVALUATIONS": f"{fit['evaluations']:,}", "SECONDS": f"{fit['seconds']:.0f}",
         "SCREEN_RUNS": str(screening.attrs["runs"]), "OTHERS_PASS": str(sum(r["pass"] for r in others)),
         "OTHERS": str(len(others)), "HOLD_COVERED": str(holdout["covered"]), "HOLD_POINTS": str(holdout["points"]),
-        "HOLD_RMS": f"{holdout['rms_z']:.2f}",
+        "HOLD_RMS": f"{holdout['rms_z']:.2f}", "HOLD_IN_RANGE": str(holdout["in_range"]),
     }
     text = (DOCS / "calibration.template.md").read_text(encoding="utf-8")
     for key, value in values.items():

@@ -20,6 +20,7 @@ Parameters are sampled on the unit cube (u = (theta - low) / (high - low)); resu
 
 from __future__ import annotations
 
+import logging
 import math
 from pathlib import Path
 
@@ -295,7 +296,13 @@ def mcmc(objective: Objective, fit: dict, samples: int = 10000, walkers: int | N
     sampler.run_mcmc(p0, burn + steps, progress=progress, progress_kwargs={"desc": "mcmc", "unit": "step"})
     chain = np.swapaxes(sampler.get_chain(discard=burn), 0, 1)
     log_prob = np.swapaxes(sampler.get_log_prob(discard=burn), 0, 1)
-    tau = sampler.get_autocorr_time(discard=burn, quiet=True) if steps > 1 else np.full(d, np.nan)
+    emcee_log = logging.getLogger("emcee")
+    level = emcee_log.level
+    emcee_log.setLevel(logging.ERROR)  # its "chain too short" warning: the report's R-hat and ESS say so
+    try:
+        tau = sampler.get_autocorr_time(discard=burn, quiet=True) if steps > 1 else np.full(d, np.nan)
+    finally:
+        emcee_log.setLevel(level)
     return {"chain": chain, "log_prob": log_prob, "acceptance": float(np.mean(sampler.acceptance_fraction)),
             "autocorr": np.asarray(tau, dtype=float), "walkers": walkers, "steps": steps, "burn": burn}
 

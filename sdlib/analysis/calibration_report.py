@@ -35,8 +35,13 @@ def calibrate_resolved(resolved, *, data, vary, method, seed, holdout, samples, 
         raise BadInput(f"vary: {', '.join(clash)} is also moved by a policy; fit it or let the policy set it", "vary")
     if samples < 1:
         raise BadInput(f"samples: {samples} is not a positive number of draws", "samples")
+    if walkers is not None and walkers < 2 * len(uncertainties):
+        raise BadInput(f"walkers: {walkers} is too few (expected at least twice the {len(uncertainties)} parameters)",
+                       "walkers")
+    if burn is not None and burn < 0:
+        raise BadInput(f"burn: {burn} is not a number of steps (expected 0 or more)", "burn")
     table = cal.read_data(data, model, resolved.controls)
-    fitted = table["time"] <= holdout if holdout is not None else np.ones(len(table), dtype=bool)
+    fitted = (table["time"] <= holdout).to_numpy() if holdout is not None else np.ones(len(table), dtype=bool)
     if holdout is not None:
         holdout = float(holdout)
         if not fitted.any():
@@ -121,12 +126,14 @@ def calibrate_resolved(resolved, *, data, vary, method, seed, holdout, samples, 
         held = [p for p in points if p["held_out"]]
         report["holdout"] = {
             "year": holdout, "points": len(held), "covered": sum(p["covered"] for p in held),
+            "in_range": sum(p["range"][0] <= p["median"] <= p["range"][1] for p in held),
             "coverage": sum(p["covered"] for p in held) / len(held),
             "rms_z": float(np.sqrt(np.mean([p["z"] ** 2 for p in held]))),
             "errors": [{"id": p["id"], "variable": p["variable"], "time": p["time"], "value": p["value"],
                         "forecast": p["median"], "error": p["median"] - p["value"],
                         "relative_error": (p["median"] - p["value"]) / p["value"] if p["value"] else None,
-                        "band": [p["low"], p["high"]], "covered": p["covered"]} for p in held],
+                        "band": [p["low"], p["high"]], "covered": p["covered"],
+                        "in_range": bool(p["range"][0] <= p["median"] <= p["range"][1])} for p in held],
         }
     return _dataset(report, uncertainties, objective, chain_u, log_prob, runs, series, table, fitted, best_at, p5,
                     p50, p95, resolved, model)

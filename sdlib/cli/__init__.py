@@ -40,7 +40,7 @@ FLAGS = {
     "outcomes": "--outcome", "at": "--at", "scheduler": "--scheduler", "max_loops": "--max-loops",
     "threshold": "--threshold", "indicators": "--indicator", "years": "--years", "runs": "compare",
     "seed": "--seed", "address": "--address", "chunk": "--chunk", "scenario": "scenario",
-    "holdout": "--holdout", "samples": "--samples", "data": "--data",
+    "holdout": "--holdout", "samples": "--samples", "data": "--data", "walkers": "--walkers", "burn": "--burn",
 }
 
 

@@ -285,14 +285,16 @@ def check(scenarios: list[str] | None = None, *, final_time=None, engine: str = 
     plan: list = []  # (scenario, checks) for the identities, (reality, checks) for the extreme conditions,
     loaded: dict = {}  # and (("anchors", scenario, registry), checks) for the anchors
     for name in names:
-        model = resolve(name).model
+        scenario = resolve(name)
+        model = scenario.model
         path = ck.checks_path(model.spec)
         if path not in loaded:
             loaded[path] = ck.load_checks(path, model.spec) if path.is_file() else None
         if loaded[path] is not None:
             plan.append((name, loaded[path]))
         registry = _anchor_registry(model, loaded[path])
-        wanted = anchors if anchors is not None else (loaded[path] is not None and name in loaded[path].anchored)
+        wanted = anchors if anchors is not None else (loaded[path] is not None
+                                                      and scenario.scenario.name in loaded[path].anchored)
         if registry and wanted:
             plan.append((("anchors", name, registry), loaded[path]))
     for checks in {id(c): c for c in loaded.values() if c is not None}.values():

@@ -270,6 +270,24 @@ def laplace_draws(fit: dict, n: int, seed: int = 0) -> np.ndarray:
 
 # ---------------------------------------------------------------- MCMC
 
+START_SPREAD = 0.01  # least spread (unit cube) of the walkers' start in each parameter
+
+
+def starting_points(fit: dict, walkers: int, seed: int = 0) -> np.ndarray:
+    """Walkers' start: draws of the Laplace approximation at the fit; a parameter the draws leave (nearly) without
+    spread, as a fit pressed against a bound can, starts uniformly within START_SPREAD of the fit instead (emcee
+    needs linearly independent walkers, and differential-evolution moves never widen a dimension they start
+    without)."""
+    p0 = laplace_draws(fit, walkers, seed)
+    distinct = np.array([len(np.unique(p0[:, j])) for j in range(p0.shape[1])])
+    narrow = (p0.std(axis=0) < START_SPREAD / 2) | (distinct < walkers // 2)
+    if narrow.any():
+        rng = np.random.default_rng(seed + 2)
+        x = fit["u"][narrow] + rng.uniform(-START_SPREAD, START_SPREAD, size=(walkers, int(narrow.sum())))
+        p0[:, narrow] = np.where(x < 0, -x, np.where(x > 1, 2 - x, x))  # reflected into the cube
+    return np.clip(p0, 1e-9, 1 - 1e-9)
+
+
 def mcmc(objective: Objective, fit: dict, samples: int = 10000, walkers: int | None = None,
          burn: int | None = None, seed: int = 0, progress: bool = False) -> dict:
     """Sample the posterior with emcee (vectorised: each step's walkers run in one batch call).
@@ -287,7 +305,7 @@ def mcmc(objective: Objective, fit: dict, samples: int = 10000, walkers: int | N
     walkers += walkers % 2
     steps = max(1, math.ceil(samples / walkers))
     burn = steps if burn is None else int(burn)
-    p0 = np.clip(laplace_draws(fit, walkers, seed), 1e-9, 1 - 1e-9)
+    p0 = starting_points(fit, walkers, seed)
     # Differential-evolution moves (ter Braak 2006; emcee's DEMove and DESnookerMove) mix better than the
     # stretch move alone on posteriors pressed against a prior bound or curved by the model's limits.
     moves = [(emcee.moves.DEMove(), 0.8), (emcee.moves.DESnookerMove(), 0.2)]

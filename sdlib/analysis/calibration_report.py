@@ -117,7 +117,8 @@ def calibrate_resolved(resolved, *, data, vary, method, seed, holdout, samples, 
                        "evaluations": objective.evaluations + every.evaluations, "seconds": round(seconds, 3),
                        "runs_until": objective.controls.final_time})
     points = [{"id": str(r["id"]), "variable": r["variable"], "time": float(r["time"]), "value": float(r["value"]),
-               "sigma": float(r["sigma"]), "range": [float(r["low"]), float(r["high"])], "model": float(best_at[k]), "median": float(p50[k]), "low": float(p5[k]),
+               "sigma": float(r["sigma"]), "range": [float(r["low"]), float(r["high"])], "model": float(best_at[k]),
+               "median": float(p50[k]), "low": float(p5[k]),
                "high": float(p95[k]), "z": float(residual[k]), "covered": bool(covered[k]),
                "held_out": bool(not fitted[k])} for k, r in enumerate(table.to_dict("records"))]
     report = {"scenario": resolved.scenario.name, "method": method, "data": display_path(data), "seed": seed,

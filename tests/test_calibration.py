@@ -225,3 +225,15 @@ def test_an_undocumented_anchor_miss_exits_1(cli, tmp_path):
     # 1.12e14 is 0.89e15 below the range's low end of 1e15: -0.44 range widths.
     assert gdp["pass"] is False and gdp["distance"] == pytest.approx((gdp["value"] - 1e15) / 2e15)
     assert gdp["distance"] == pytest.approx(-0.444, abs=0.01)
+
+
+def test_walkers_start_spread_in_every_parameter_even_at_a_bound():
+    # A fit pressed against a bound with a near-singular Laplace covariance (a parameter the data up to a
+    # holdout year cannot see) once started every walker at the same value of it, and emcee refused the start
+    # ("large condition number"). Each parameter now starts with a spread of at least START_SPREAD / 2 around
+    # the fit, inside the cube, so the walkers' covariance is well conditioned (emcee's limit: 1e8).
+    fit = {"u": np.array([0.0, 0.5, 1.0]), "cov_u": np.diag([1e-14, 1e-2, 4.0])}
+    p0 = cal.starting_points(fit, 32, seed=0)
+    assert p0.shape == (32, 3) and np.all((p0 > 0) & (p0 < 1))
+    assert np.all(p0.std(axis=0) >= cal.START_SPREAD / 4)
+    assert np.linalg.cond(np.cov(p0, rowvar=False)) < 1e8

@@ -1,6 +1,6 @@
 """Build docs/calibration.md and its figures: the baseline fitted to the anchor registry, and set beside the data.
 
-    python docs/build_calibration.py [--samples 192000] [--keep DIR]   # screen, fit, check, write the page
+    python docs/build_calibration.py [--samples 192000] [--burn STEPS] [--keep DIR]   # screen, fit, check, write the page
     python docs/build_calibration.py --fit DIR                          # the page again from a kept fit
     python docs/build_calibration.py --before old/tokenworld.mdl        # also re-measure the "before issue 12" column
 
@@ -489,15 +489,15 @@ def anchors_of(check) -> list[dict]:
     return [r for r in check.to_dataframe().to_dict("records") if r["kind"] == "anchor"]
 
 
-def fit(work: Path, samples: int, holdout_samples: int) -> None:
+def fit(work: Path, samples: int, holdout_samples: int, burn: int | None) -> None:
     """Screen the candidates, fit what the anchors move, and fit again on the anchors up to HOLDOUT."""
     screening = sdlib.screen("baseline", data=REGISTRY, vary=candidates(), trajectories=200, seed=0, set=BEFORE,
                              progress=True)
     screening.to_netcdf(work / "screening.nc")
     vary = fitted_ranges(screening)
-    sdlib.calibrate("baseline", data=REGISTRY, vary=vary, method="mcmc", samples=samples, seed=13, set=BEFORE,
-                    out=work / "mcmc", progress=True)
-    sdlib.calibrate("baseline", data=REGISTRY, vary=vary, method="mcmc", samples=holdout_samples, seed=13,
+    sdlib.calibrate("baseline", data=REGISTRY, vary=vary, method="mcmc", samples=samples, burn=burn, seed=13,
+                    set=BEFORE, out=work / "mcmc", progress=True)
+    sdlib.calibrate("baseline", data=REGISTRY, vary=vary, method="mcmc", samples=holdout_samples, burn=burn, seed=13,
                     set=BEFORE, holdout=HOLDOUT, out=work / "holdout", plots=False, progress=True)
 
 
@@ -575,6 +575,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--samples", type=int, default=192000, help="MCMC draws kept (default 192000)")
     parser.add_argument("--holdout-samples", type=int, default=48000, help="MCMC draws of the out-of-sample fit")
+    parser.add_argument("--burn", type=int, default=None, help="MCMC burn-in steps (default: as many as kept)")
     parser.add_argument("--keep", metavar="DIR", help="keep the fit in DIR (a new folder)")
     parser.add_argument("--fit", metavar="DIR", help="rebuild the page from a fit kept with --keep")
     parser.add_argument("--before", help="a model file to measure the 'before issue 12' column from")
@@ -584,7 +585,7 @@ def main() -> None:
         work = Path(args.fit or args.keep or Path(tmp) / "fit")
         if not args.fit:
             work.mkdir(parents=True)
-            fit(work, args.samples, args.holdout_samples)
+            fit(work, args.samples, args.holdout_samples, args.burn)
         screening = xr.load_dataset(work / "screening.nc")
         fitted_ranges(screening)  # the screening still picks what BEFORE lists
         posterior = xr.load_dataset(work / "mcmc" / "posterior.nc")

@@ -409,13 +409,6 @@ def month_of(time):
     return f"{months[int((time % 1) * 12 + 1e-9)]} {int(time)}"
 
 
-def period(series):
-    """Mean time between the local minima of an oscillating series."""
-    x = series.to_numpy()
-    minima = [series.index[i] for i in range(1, len(x) - 1) if x[i] < x[i - 1] and x[i] < x[i + 1]]
-    return float(np.mean(np.diff(minima)))
-
-
 def last_outside(series, low, high):
     """The last time a series is outside [low, high]."""
     return float(series.index[((series < low) | (series > high)).to_numpy()].max())
@@ -447,7 +440,6 @@ def measurements(frame, closed, before) -> dict:
         "MARGIN25": f"{100 * margin(frame, 2025.5):.0f}",
         "MARGIN_EARLY25": f"{100 * margin(frame, 2025.0):.0f}",
         "MARGIN_MONTH70": month_of(frame.index[(frame["Lab gross margin"] > 0.7).to_numpy()][0]),
-        "DESIRED_RATIO": f"{(frame['Desired compute capacity'] / frame['Compute capacity']).loc[2026:2032].max():.0f}",
         "TOKENS_OCT25": sci(tokens_a_day(frame, 2025.79)),
         "TOKENS_MAR26": sci(tokens_a_day(frame, 2026.21)),
         "GOOGLE_TIMES": f"{tokens_a_day(frame, 2025.79) / 4.3e13:.1f}",
@@ -458,7 +450,10 @@ def measurements(frame, closed, before) -> dict:
         "COST_FALL": f"{1 / growth(frame, 'Token cost floor', 2024, 2028):.1f}",
         "POWER30": f"{at(frame, 'AI data centre power capacity', 2030):.0f}",
         "DRAW30": f"{at(frame, 'Installed compute power', 2030):.0f}",
-        "QUEUE27": f"{frame['AI power under construction'].loc[2026:2030].max():.0f}",
+        "SHORT_MIN": f"{100 * frame['Lab gross margin'].loc[2028:2035].min():.0f}",
+        "SHORT_MAX": f"{100 * frame['Lab gross margin'].loc[2028:2035].max():.0f}",
+        "QUEUE_PEAK": f"{frame['AI power under construction'].loc[2024:2050].max():.0f}",
+        "QUEUE_YEAR": f"{frame['AI power under construction'].loc[2024:2050].idxmax():.0f}",
         "POWER50": f"{at(frame, 'AI data centre power capacity', 2050):.0f}",
         "DRAW50": f"{at(frame, 'Installed compute power', 2050):.0f}",
         "CU28": f"{annual(frame, 'Data centre copper demand', 2028) / 1e6:.1f}",
@@ -473,7 +468,6 @@ def measurements(frame, closed, before) -> dict:
         "FILL_MIN_YEAR": f"{frame['Token fill rate'].idxmin():.0f}",
         "GLUT_MARGIN": f"{100 * frame['Lab gross margin'].loc[2036:2060].min():.0f}",
         "GLUT_YEAR": f"{frame['Lab gross margin'].loc[2036:2060].idxmin():.0f}",
-        "PERIOD": f"{period(frame['Lab gross margin'].loc[2045:2100]):.0f}",
         "CALM_YEAR": f"{last_outside(frame['Lab gross margin'], 0.30, 0.42):.0f}",
         "CEILING_YEAR": f"{within_factor_two(frame):.0f}",
         "GY2430": f"{100 * math.log(growth(frame, 'World GDP', 2024, 2030)):.1f}%",
@@ -650,6 +644,9 @@ def main() -> None:
         "HOLDOUT": f"{HOLDOUT:g}", "HOLD_POINTS": str(holdout["points"]), "HOLD_COVERED": str(holdout["covered"]),
         "HOLD_IN_RANGE": str(holdout["in_range"]), "HOLD_RMS": f"{holdout['rms_z']:.2f}",
         "HOLD_RHAT": f"{held['fit']['max_r_hat']:.3f}", "HOLD_SAMPLES": f"{held['fit']['samples']:,}",
+        "HOLD_CONVERGED": ("converged by the same rule" if held["fit"]["converged"] else
+                           f"**not converged** by the same rule, bulk ESS at least {held['fit']['min_ess_bulk']:.0f}; "
+                           "its intervals are indicative"),
         "HOLDOUT_TABLE": holdout_table(holdout),
         "TABLE": "\n".join(table), "FIVE": five, "TOWARD": toward,
         **measurements(frame, closed, previous),

@@ -95,5 +95,5 @@ def trace_figure(dataset: xr.Dataset) -> Figure:
         ax.tick_params(labelsize=7)
     axes[-1].set_xlabel("step after burn-in")
     fig.suptitle("MCMC trace: every walker", fontsize=10)
-    fig.subplots_adjust(left=0.3, right=0.98, top=0.93)
+    fig.subplots_adjust(left=0.36, right=0.98, top=0.93)
     return fig

@@ -384,16 +384,20 @@ def calibrate(scenario: str | Path | Scenario = "baseline", *, data: str | Path,
     if method not in ("least-squares", "mcmc"):
         raise BadInput(f"method: {method!r} is not a method (expected least-squares or mcmc)", "method")
     resolved = resolve(scenario, set=set, policies=policies, final_time=final_time)
-    target = check_target(Path(out)) if out is not None else None
-    dataset = calibrate_resolved(resolved, data=data, vary=vary, method=method, seed=seed, holdout=holdout,
-                                 samples=samples, walkers=walkers, burn=burn, progress=progress)
-    if command:
-        dataset.attrs["command"] = command
-    if target is not None:
-        from .folders import save_calibration
+    target = claim_folder(out) if out is not None else None  # before any work: taken, or refused now
+    try:
+        dataset = calibrate_resolved(resolved, data=data, vary=vary, method=method, seed=seed, holdout=holdout,
+                                     samples=samples, walkers=walkers, burn=burn, progress=progress)
+        if command:
+            dataset.attrs["command"] = command
+        if target is not None:
+            from .folders import save_calibration
 
-        save_calibration(dataset, resolved, target, plots=plots)
-        dataset.attrs["folder"] = str(target)
+            save_calibration(dataset, resolved, target, plots=plots)
+            dataset.attrs["folder"] = str(target.target)
+    finally:
+        if target is not None:
+            target.release()
     return dataset
 
 

@@ -77,7 +77,7 @@ def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 
-def save_calibration(dataset: xr.Dataset, resolved, target: Path, plots: bool = True) -> Path:
+def save_calibration(dataset: xr.Dataset, resolved, target: Path | Claim, plots: bool = True) -> Path | Claim:
     """calibration.json, scenario.toml, posterior.nc, fit.csv, manifest.json and plots/, written atomically."""
     import pandas as pd
 

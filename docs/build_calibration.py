@@ -1,24 +1,38 @@
-"""Build docs/calibration.md and its figures: the integrated baseline against the calibration data.
+"""Build docs/calibration.md and its figures: the baseline fitted to the anchor registry, and set beside the data.
 
-    python docs/build_calibration.py
-    python docs/build_calibration.py --before old/tokenworld.mdl   # also re-measure the "before" column
+    python docs/build_calibration.py [--samples 192000] [--burn STEPS] [--keep DIR]   # screen, fit, check, write the page
+    python docs/build_calibration.py --fit DIR                          # the page again from a kept fit
+    python docs/build_calibration.py --before old/tokenworld.mdl        # also re-measure the "before issue 12" column
 
-Every model number is read from a fresh `baseline` run saved every time step (1/16 year), so that
-a mid-year value is the model's and not an interpolation between two years. A year's value is the
-mean over that calendar year when the data are annual totals. Every data point cites its row of
-../shared/data/calibration.csv or ../shared/data/anchors.csv (or DESIGN.md section 3).
+1. Screening: Morris elementary effects (`sdlib.screen`) of the candidate parameters below on every anchor's
+   z-score (models/tokenworld-anchors.csv), over their plausible ranges, with the parameters at their values
+   before the calibration (BEFORE).
+2. Calibration: the candidates that move the anchors by at least one sigma on average (mean mu* >= 1), fitted by
+   MCMC (`sdlib.calibrate`: emcee on the batch engine) with uniform priors on those ranges, started from BEFORE,
+   so that the fit does not depend on the model's current defaults. Out of sample: the same fit on the anchors up
+   to HOLDOUT only, scored on the later ones.
+3. The check: `sdlib.check(["baseline"])`, the anchors before (BEFORE) and after (the model as it is), with the
+   documented reason of each miss (models/tokenworld-checks.toml [[anchor_miss]]).
+4. Beside the data: the calibrated baseline saved every time step (1/16 year) against the wider calibration data
+   (../shared/data/calibration.csv, ../shared/data/anchors.csv, DESIGN.md section 3; a year's value is the mean
+   over the calendar year where the data are annual totals), and the five figures issue 12 named, before issue 12
+   (commit f953ced), in the closed economy before the calibration, and calibrated.
 
-The "before" column is the model as it was before issue 12 closed the economy (commit f953ced),
-measured with the same functions: `mkdir old && git show f953ced:models/tokenworld.mdl >
-old/tokenworld.mdl` and `--before old/tokenworld.mdl` measures it again (keep the file's name: the
-translation cache is keyed by content, and a copy of an already translated model under another
-name is refused).
+The fitted values are written into models/tokenworld.mdl by hand, each with a comment naming this fit and
+its anchors. `--keep DIR` keeps the fit (DIR/mcmc, DIR/holdout, DIR/screening.nc) and `--fit DIR` rebuilds the
+page from it after the values are in the model. The "before issue 12" column: `mkdir old && git show
+f953ced:models/tokenworld.mdl > old/tokenworld.mdl` and `--before old/tokenworld.mdl` measures it again (keep
+the file's name: the translation cache is keyed by content, and a copy of an already translated model under
+another name is refused).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,17 +41,59 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
+import xarray as xr
 
 import sdlib
 
 DOCS = Path(__file__).resolve().parent
 FIGURES = DOCS / "figures"
+REGISTRY = DOCS.parent / "models" / "tokenworld-anchors.csv"
 FINAL_TIME = 2100
+HOLDOUT = 2026  # out of sample: fit the anchors up to this year, forecast the later ones
+
+# Candidates for the fit, with their plausible ranges: the key uncertainties the model declares
+# (models/tokenworld-display.toml, ranges from their sources) and parameters of the anchored sectors that are
+# judgement rather than measurement, ranges from their sources (each parameter's comment in the model): PUE
+# 1.1-1.6 (Uptime), fleet power from an H100 server's 1275 W to an A100-era fleet's, global AI compute growth
+# up to Epoch's 3.3x a year (ln 3.3 = 1.19).
+ANCHORED_SECTORS = [
+    "maximum expected demand growth=0.5:1.2", "data centre copper intensity=20:66", "training share of AI revenue=0.3:1",
+    "power planning time=0.5:3", "markup scarcity sensitivity=0.5:5", "normal markup=1.3:2.5",
+    "initial human intensity ratio=0.005:0.03", "power usage effectiveness=1.1:1.6",
+    "initial conventional data centre electricity=330:400", "initial AI power pipeline=20:60",
+    "copper income elasticity=0.5:1.2", "other AI compute load=0.5:1", "initial fleet power per H100e=1275:2600",
+    "idle power fraction=0.2:0.5", "agent autonomy midpoint year=2026:2030",
+]
+THRESHOLD = 0.6  # fit what moves the anchors by at least 0.6 sigma on average over its range (the ranking's widest gap)
+# Candidates the screening ranks above the threshold that are not fitted, and why.
+NOT_FITTED: dict[str, str] = {}
+# The parameters fitted, and their values before the calibration (the model's defaults before issue 13).
+BEFORE = {"hardware energy efficiency growth rate": 0.35, "data centre copper intensity": 40, "compute useful life": 6,
+          "maximum expected demand growth": 0.83}
+FIT_FIGURES = ["Data centre electricity", "AI electricity use", "Token use", "Data centre copper demand",
+               "Compute capacity", "Lab gross margin", "Copper demand"]
 
 
-def fine_run(scenario="baseline"):
+def candidates() -> list[str]:
+    declared = [f"{u.name}={u.low:g}:{u.high:g}" for u in sdlib.Model.load().display.uncertainties]
+    names = {c.split("=")[0] for c in declared}
+    return declared + [c for c in ANCHORED_SECTORS if c.split("=")[0] not in names]
+
+
+def slug(name: str) -> str:
+    return "-".join("".join(c if c.isalnum() else " " for c in name.lower()).split())
+
+
+def short(x) -> str:
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "-"
+    return f"{x:,.4g}" if 1e-3 <= abs(x) < 1e6 else f"{x:.3g}"
+
+
+# --- the calibrated baseline beside the data (a run saved every time step) --------------------------
+def fine_run(scenario="baseline", set=None):
     """A scenario (or a .mdl file with its own defaults) to 2100, saved every time step."""
-    resolved = sdlib.resolve(scenario, final_time=FINAL_TIME)
+    resolved = sdlib.resolve(scenario, set=set, final_time=FINAL_TIME)
     controls = resolved.model.controls(FINAL_TIME, saveper=resolved.controls.time_step)
     return sdlib.frame(resolved.model.run(resolved.params, controls))
 
@@ -115,7 +171,7 @@ FIVE = [
 EXTRA = [lambda f: at(f, "AI electricity use", 2025.0),
          lambda f: (at(f, "AI electricity use", 2024.0) + at(f, "AI electricity use", 2025.0)) / 2]
 # The model before issue 12 (commit f953ced) measured by FIVE and EXTRA (`--before` measures again).
-BEFORE = [36.16, 662.1, 3.637e6, 3.232e13, 0.3614, 45.08, 36.73]
+BEFORE_ISSUE_12 = [36.16, 662.1, 3.637e6, 3.232e13, 0.3614, 45.08, 36.73]
 
 
 def distance(value, low, high):
@@ -127,12 +183,14 @@ def distance(value, low, high):
     return 0.0
 
 
-def five_table(frame, before):
-    """The five figures before and now, and a sentence on which moved toward the data."""
-    lines = ["| quantity | data | source | before issue 12 | now | |", "|---|---|---|---|---|---|"]
+def five_table(frame, closed, before):
+    """The five figures before issue 12, in the closed economy before the calibration and now (calibrated), and a
+    sentence on which moved toward the data with issue 12."""
+    lines = ["| quantity | data | source | before issue 12 | closed economy | calibrated | issue 12 moved it |",
+             "|---|---|---|---|---|---|---|"]
     away = []
     for old, (quantity, measure, low, high, data, source, shown) in zip(before, FIVE, strict=False):
-        new = measure(frame)
+        new = measure(closed)
         d_old, d_new = distance(old, low, high), distance(new, low, high)
         if d_new == 0 and d_old == 0:
             verdict = "within the data, as before"
@@ -144,7 +202,8 @@ def five_table(frame, before):
             verdict = "**further from the data**"
         if d_new > d_old:
             away.append(quantity.split(" (")[0])
-        lines.append(f"| {quantity} | {data} | {source} | {shown(old)} | {shown(new)} | {verdict} |")
+        lines.append(f"| {quantity} | {data} | {source} | {shown(old)} | {shown(new)} | {shown(measure(frame))} | "
+                     f"{verdict} |")
     words = ["None", "One", "Two", "Three", "Four", "Five"]
     if not away:
         sentence = "All five moved toward the data or stayed within it."
@@ -350,13 +409,6 @@ def month_of(time):
     return f"{months[int((time % 1) * 12 + 1e-9)]} {int(time)}"
 
 
-def period(series):
-    """Mean time between the local minima of an oscillating series."""
-    x = series.to_numpy()
-    minima = [series.index[i] for i in range(1, len(x) - 1) if x[i] < x[i - 1] and x[i] < x[i + 1]]
-    return float(np.mean(np.diff(minima)))
-
-
 def last_outside(series, low, high):
     """The last time a series is outside [low, high]."""
     return float(series.index[((series < low) | (series > high)).to_numpy()].max())
@@ -372,32 +424,14 @@ def within_factor_two(frame):
     return max(years)
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--before", help="a model file to measure the 'before issue 12' column from")
-    args = parser.parse_args()
-    FIGURES.mkdir(exist_ok=True)
-    frame = fine_run()
-    before = BEFORE
-    if args.before:
-        old = fine_run(args.before)
-        before = [measure(old) for _, measure, *_ in FIVE] + [measure(old) for measure in EXTRA]
-        print("before:", ", ".join(f"{v:.4g}" for v in before))
-    for draw in (figure_compute, figure_tokens, figure_electricity, figure_copper, figure_price):
-        draw(frame)
-    table = ["| sector | quantity | model | data | | source | note |", "|---|---|---|---|---|---|---|"]
-    for row in rows():
-        value = row.measure(frame)
-        table.append(f"| {row.sector} | {row.quantity} | {row.shown(value)} | {row.data} | {row.verdict(value)} | "
-                     f"{row.source} | {row.note} |")
-    five, toward = five_table(frame, before)
+def measurements(frame, closed, before) -> dict:
+    """The numbers the page's text quotes: the calibrated baseline (`frame`), the closed economy before the
+    calibration (`closed`) and the model before issue 12 (`before`, FIVE and EXTRA)."""
     conventional = frame["Conventional data centre electricity"]
-    values = {
-        "TABLE": "\n".join(table), "FIVE": five,
-        "TOWARD": toward,
-        "AIE24_BEFORE": f"{before[0]:.1f}", "AIE24_NOW": f"{FIVE[0][1](frame):.1f}",
-        "AIE_END_BEFORE": f"{before[5]:.1f}", "AIE_END_NOW": f"{EXTRA[0](frame):.1f}",
-        "AIE_ENDS_BEFORE": f"{before[6]:.1f}", "AIE_ENDS_NOW": f"{EXTRA[1](frame):.1f}",
+    return {
+        "AIE24_BEFORE": f"{before[0]:.1f}", "AIE24_NOW": f"{FIVE[0][1](closed):.1f}",
+        "AIE_END_BEFORE": f"{before[5]:.1f}", "AIE_END_NOW": f"{EXTRA[0](closed):.1f}",
+        "AIE_ENDS_BEFORE": f"{before[6]:.1f}", "AIE_ENDS_NOW": f"{EXTRA[1](closed):.1f}",
         "AIE24": f"{annual(frame, 'AI electricity use', 2024):.0f}",
         "FULL_LOAD24": f"{annual(frame, 'Installed compute power', 2024) * 8.766:.0f}",
         "AIE28": f"{annual(frame, 'AI electricity use', 2028):.0f}",
@@ -406,7 +440,6 @@ def main():
         "MARGIN25": f"{100 * margin(frame, 2025.5):.0f}",
         "MARGIN_EARLY25": f"{100 * margin(frame, 2025.0):.0f}",
         "MARGIN_MONTH70": month_of(frame.index[(frame["Lab gross margin"] > 0.7).to_numpy()][0]),
-        "DESIRED_RATIO": f"{(frame['Desired compute capacity'] / frame['Compute capacity']).loc[2026:2032].max():.0f}",
         "TOKENS_OCT25": sci(tokens_a_day(frame, 2025.79)),
         "TOKENS_MAR26": sci(tokens_a_day(frame, 2026.21)),
         "GOOGLE_TIMES": f"{tokens_a_day(frame, 2025.79) / 4.3e13:.1f}",
@@ -417,7 +450,10 @@ def main():
         "COST_FALL": f"{1 / growth(frame, 'Token cost floor', 2024, 2028):.1f}",
         "POWER30": f"{at(frame, 'AI data centre power capacity', 2030):.0f}",
         "DRAW30": f"{at(frame, 'Installed compute power', 2030):.0f}",
-        "QUEUE27": f"{frame['AI power under construction'].loc[2026:2030].max():.0f}",
+        "SHORT_MIN": f"{100 * frame['Lab gross margin'].loc[2028:2035].min():.0f}",
+        "SHORT_MAX": f"{100 * frame['Lab gross margin'].loc[2028:2035].max():.0f}",
+        "QUEUE_PEAK": f"{frame['AI power under construction'].loc[2024:2050].max():.0f}",
+        "QUEUE_YEAR": f"{frame['AI power under construction'].loc[2024:2050].idxmax():.0f}",
         "POWER50": f"{at(frame, 'AI data centre power capacity', 2050):.0f}",
         "DRAW50": f"{at(frame, 'Installed compute power', 2050):.0f}",
         "CU28": f"{annual(frame, 'Data centre copper demand', 2028) / 1e6:.1f}",
@@ -432,7 +468,6 @@ def main():
         "FILL_MIN_YEAR": f"{frame['Token fill rate'].idxmin():.0f}",
         "GLUT_MARGIN": f"{100 * frame['Lab gross margin'].loc[2036:2060].min():.0f}",
         "GLUT_YEAR": f"{frame['Lab gross margin'].loc[2036:2060].idxmin():.0f}",
-        "PERIOD": f"{period(frame['Lab gross margin'].loc[2045:2100]):.0f}",
         "CALM_YEAR": f"{last_outside(frame['Lab gross margin'], 0.30, 0.42):.0f}",
         "CEILING_YEAR": f"{within_factor_two(frame):.0f}",
         "GY2430": f"{100 * math.log(growth(frame, 'World GDP', 2024, 2030)):.1f}%",
@@ -441,14 +476,191 @@ def main():
         "CU_OTHER40": f"{annual(frame, 'Other copper demand', 2040) / 1e6:.0f}",
         "CU_DC40": f"{annual(frame, 'Data centre copper demand', 2040) / 1e6:.1f}",
     }
+
+
+# --- the calibration ---------------------------------------------------------------------------
+def anchors_of(check) -> list[dict]:
+    return [r for r in check.to_dataframe().to_dict("records") if r["kind"] == "anchor"]
+
+
+def fit(work: Path, samples: int, holdout_samples: int, burn: int | None) -> None:
+    """Screen the candidates, fit what the anchors move, and fit again on the anchors up to HOLDOUT."""
+    screening = sdlib.screen("baseline", data=REGISTRY, vary=candidates(), trajectories=200, seed=0, set=BEFORE,
+                             progress=True)
+    screening.to_netcdf(work / "screening.nc")
+    vary = fitted_ranges(screening)
+    sdlib.calibrate("baseline", data=REGISTRY, vary=vary, method="mcmc", samples=samples, burn=burn, seed=13,
+                    set=BEFORE, out=work / "mcmc", progress=True)
+    sdlib.calibrate("baseline", data=REGISTRY, vary=vary, method="mcmc", samples=holdout_samples, burn=burn, seed=13,
+                    set=BEFORE, holdout=HOLDOUT, out=work / "holdout", plots=False, progress=True)
+
+
+def fitted_ranges(screening) -> list[str]:
+    """The candidates the screening puts at or above THRESHOLD (less NOT_FITTED), as NAME=LO:HI."""
+    ranked = screening["mean_mu_star"].to_series().sort_values(ascending=False)
+    chosen = [name for name, v in ranked.items() if v >= THRESHOLD and name not in NOT_FITTED]
+    if sorted(chosen) != sorted(BEFORE):
+        raise SystemExit(f"the screening now picks {chosen}; BEFORE lists {list(BEFORE)}: update BEFORE or NOT_FITTED")
+    return [f"{n}={float(screening['low'].sel(parameter=n))!r}:{float(screening['high'].sel(parameter=n))!r}"
+            for n in chosen]
+
+
+def screen_table(screening, report) -> str:
+    ranked = screening["mean_mu_star"].to_series().sort_values(ascending=False)
+    most = screening["mu_star"].idxmax("point")
+    lines = ["| parameter | range | mean mu* (sigmas) | anchors moved > 1 sigma | moves most | |", "|---|---|---|---|---|---|"]
+    for name, value in ranked.items():
+        moved = int((screening["mu_star"].sel(parameter=name) > 1).sum())
+        verdict = ("fitted" if name in report["parameters"] else
+                   f"not fitted: {NOT_FITTED[name]}" if name in NOT_FITTED else "")
+        lines.append(f"| {name} | {float(screening['low'].sel(parameter=name)):g}-"
+                     f"{float(screening['high'].sel(parameter=name)):g} | {value:.2f} | {moved} | "
+                     f"{str(most.sel(parameter=name).item())} ({float(screening['mu_star'].sel(parameter=name).max()):.1f}) "
+                     f"| {verdict} |")
+    return "\n".join(lines)
+
+
+def fitted_table(report) -> str:
+    current = sdlib.Model.load().parameters
+    lines = ["| parameter | prior (uniform) | before | fitted (best) | median | 90% interval | interval / prior | "
+             "R-hat | ESS bulk / tail | in the model |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for name, p in report["parameters"].items():
+        ratio = (p["high"] - p["low"]) / (p["prior"][1] - p["prior"][0])
+        lines.append(f"| {name} | {short(p['prior'][0])}-{short(p['prior'][1])} {p['units']} | {short(BEFORE[name])} | "
+                     f"{short(p['value'])} | {short(p['median'])} | {short(p['low'])}-{short(p['high'])} | {ratio:.2f} | "
+                     f"{p['r_hat']:.3f} | {p['ess_bulk']:.0f} / {p['ess_tail']:.0f} | {short(current[name.lower()].value)} |")
+    return "\n".join(lines)
+
+
+def correlations(posterior, report, limit=0.5) -> str:
+    """The pairs of fitted parameters whose posterior correlation is at least `limit` in size."""
+    names = [v for v in posterior.data_vars if "vensim_name" in posterior[v].attrs]
+    draws = np.stack([posterior[v].to_numpy().reshape(-1) for v in names], axis=1)
+    r = np.corrcoef(draws, rowvar=False)
+    pairs = [(r[i, j], posterior[names[i]].attrs["vensim_name"], posterior[names[j]].attrs["vensim_name"])
+             for i in range(len(names)) for j in range(i + 1, len(names)) if abs(r[i, j]) >= limit]
+    pairs.sort(key=lambda p: -abs(p[0]))
+    return "; ".join(f"{a} and {b} ({c:+.2f})" for c, a, b in pairs) or "none"
+
+
+def anchor_table(before, after, points) -> str:
+    was = {r["id"]: r for r in before}
+    rows = ["| anchor | variable | year | data: low - high (central) | before | calibrated | 90% band | pass | distance "
+            "| source |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in after:
+        p = points[r["id"]]
+        rows.append(f"| {r['id']} | {r['variable']} | {r['year']:g} | {short(r['low'])} - {short(r['high'])} "
+                    f"({short(p['value'])}) | {short(was[r['id']]['value'])} | {short(r['value'])} | {short(p['low'])} - "
+                    f"{short(p['high'])} | {'yes' if r['pass'] else '**no**'} | {r['distance']:+.2f} | {r['source']} |")
+    return "\n".join(rows)
+
+
+def holdout_table(holdout) -> str:
+    rows = ["| anchor | year | data: low - high (central) | forecast (median) | 90% band | band covers the central "
+            "figure | forecast in the range |", "|---|---|---|---|---|---|---|"]
+    for e in holdout["errors"]:
+        rows.append(f"| {e['id']} | {e['time']:g} | {short(e['low'])} - {short(e['high'])} ({short(e['value'])}) | "
+                    f"{short(e['forecast'])} | {short(e['band'][0])} - {short(e['band'][1])} | "
+                    f"{'yes' if e['covered'] else 'no'} | {'yes' if e['in_range'] else 'no'} |")
+    return "\n".join(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--samples", type=int, default=192000, help="MCMC draws kept (default 192000)")
+    parser.add_argument("--holdout-samples", type=int, default=48000, help="MCMC draws of the out-of-sample fit")
+    parser.add_argument("--burn", type=int, default=None, help="MCMC burn-in steps (default: as many as kept)")
+    parser.add_argument("--keep", metavar="DIR", help="keep the fit in DIR (a new folder)")
+    parser.add_argument("--fit", metavar="DIR", help="rebuild the page from a fit kept with --keep")
+    parser.add_argument("--before", help="a model file to measure the 'before issue 12' column from")
+    args = parser.parse_args()
+    FIGURES.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(args.fit or args.keep or Path(tmp) / "fit")
+        if not args.fit:
+            work.mkdir(parents=True)
+            fit(work, args.samples, args.holdout_samples, args.burn)
+        screening = xr.load_dataset(work / "screening.nc")
+        fitted_ranges(screening)  # the screening still picks what BEFORE lists
+        posterior = xr.load_dataset(work / "mcmc" / "posterior.nc")
+        report = json.loads((work / "mcmc" / "calibration.json").read_text(encoding="utf-8"))
+        held = json.loads((work / "holdout" / "calibration.json").read_text(encoding="utf-8"))
+        for variable in FIT_FIGURES:
+            shutil.copy(work / "mcmc" / "plots" / f"fit-{slug(variable)}.png", FIGURES / f"calibration-{slug(variable)}.png")
+        for name in ("corner", "trace"):
+            shutil.copy(work / "mcmc" / "plots" / f"{name}.png", FIGURES / f"calibration-{name}.png")
+        old = Path(tmp) / "before-calibration.toml"
+        old.write_text('extends = "baseline"\n[set]\n' + "".join(f'"{k}" = {v!r}\n' for k, v in BEFORE.items()),
+                       encoding="utf-8")
+        before = anchors_of(sdlib.check([str(old)], anchors=True, engine="batch", progress=False))
+    check = sdlib.check(["baseline"], engine="batch", progress=False)
+    after = anchors_of(check)
+    others = [r for r in check.to_dataframe().to_dict("records") if r["kind"] != "anchor"]
+    points = {p["id"]: p for p in report["points"]}
+    holdout = held["holdout"]
+    for e in holdout["errors"]:
+        e["low"], e["high"] = points[e["id"]]["range"]
+
+    frame, closed = fine_run(), fine_run(set=BEFORE)
+    previous = BEFORE_ISSUE_12
+    if args.before:
+        prior_model = fine_run(args.before)
+        previous = [measure(prior_model) for _, measure, *_ in FIVE] + [measure(prior_model) for measure in EXTRA]
+        print("before issue 12:", ", ".join(f"{v:.4g}" for v in previous))
+    for draw in (figure_compute, figure_tokens, figure_electricity, figure_copper, figure_price):
+        draw(frame)
+    table = ["| sector | quantity | model | data | | source | note |", "|---|---|---|---|---|---|---|"]
+    for row in rows():
+        value = row.measure(frame)
+        table.append(f"| {row.sector} | {row.quantity} | {row.shown(value)} | {row.data} | {row.verdict(value)} | "
+                     f"{row.source} | {row.note} |")
+    five, toward = five_table(frame, closed, previous)
+
+    fit_ = report["fit"]
+    ranked = screening["mean_mu_star"].to_series().sort_values(ascending=False)
+    unidentified = [n for n, v in ranked.items() if v < THRESHOLD]
+    declared = {u.name for u in sdlib.Model.load().display.uncertainties}
+    widths = {n: (p["high"] - p["low"]) / (p["prior"][1] - p["prior"][0]) for n, p in report["parameters"].items()}
+    values = {
+        "N_ANCHORS": str(len(after)), "PASS_AFTER": str(sum(r["pass"] for r in after)),
+        "PASS_BEFORE": str(sum(r["pass"] for r in before)),
+        "OTHERS_PASS": str(sum(r["pass"] for r in others)), "OTHERS": str(len(others)),
+        "N_CANDIDATES": str(len(ranked)), "N_DECLARED": str(len(declared & set(ranked.index))),
+        "SCREEN_RUNS": str(screening.attrs["runs"]), "SCREEN_TABLE": screen_table(screening, report),
+        "N_FITTED": str(len(report["parameters"])), "THRESHOLD": f"{THRESHOLD:g}",
+        "FITTED_TABLE": fitted_table(report), "CORRELATIONS": correlations(posterior, report),
+        "UNIDENTIFIED_DECLARED": ", ".join(n for n in unidentified if n in declared) or "none",
+        "UNIDENTIFIED_OTHER": ", ".join(n for n in unidentified if n not in declared) or "none",
+        "WIDE": ", ".join(f"{n} ({w:.2f})" for n, w in widths.items() if w > 0.5) or "none",
+        "SAMPLES": f"{fit_['samples']:,}", "WALKERS": str(fit_["walkers"]), "BURN": str(fit_["burn"]),
+        "CHI2": f"{fit_['chi2']:.1f}", "N_DATA": str(fit_["n_data"]), "DOF": str(fit_["dof"]),
+        "MAX_RHAT": f"{fit_['max_r_hat']:.3f}", "MIN_ESS": f"{fit_['min_ess_bulk']:.0f}",
+        "ACCEPTANCE": f"{fit_['acceptance']:.2f}", "CONVERGED": "converged" if fit_["converged"] else "**not converged**",
+        "EVALUATIONS": f"{fit_['evaluations']:,}", "SECONDS": f"{fit_['seconds']:.0f}",
+        "ANCHOR_TABLE": anchor_table(before, after, points),
+        "MISSES": "\n".join(f"- **{r['id']}** ({r['variable']} {r['year']:g}: model {short(r['value'])}, data "
+                            f"{short(r['low'])}-{short(r['high'])}): {r['detail'].removeprefix('documented miss: ')}"
+                            for r in after if not r["pass"]) or "- none",
+        "HOLDOUT": f"{HOLDOUT:g}", "HOLD_POINTS": str(holdout["points"]), "HOLD_COVERED": str(holdout["covered"]),
+        "HOLD_IN_RANGE": str(holdout["in_range"]), "HOLD_RMS": f"{holdout['rms_z']:.2f}",
+        "HOLD_RHAT": f"{held['fit']['max_r_hat']:.3f}", "HOLD_SAMPLES": f"{held['fit']['samples']:,}",
+        "HOLD_CONVERGED": ("converged by the same rule" if held["fit"]["converged"] else
+                           f"**not converged** by the same rule, bulk ESS at least {held['fit']['min_ess_bulk']:.0f}; "
+                           "its intervals are indicative"),
+        "HOLDOUT_TABLE": holdout_table(holdout),
+        "TABLE": "\n".join(table), "FIVE": five, "TOWARD": toward,
+        **measurements(frame, closed, previous),
+    }
     text = (DOCS / "calibration.template.md").read_text(encoding="utf-8")
     for key, value in values.items():
         text = text.replace("{{" + key + "}}", value)
-    assert "{{" not in text, "a placeholder of calibration.template.md has no value"
+    missing = sorted({part.split("}}")[0] for part in text.split("{{")[1:]})
+    if missing:
+        raise SystemExit(f"calibration.template.md: no value for {', '.join(missing)}")
     (DOCS / "calibration.md").write_text(text, encoding="utf-8")
-    print(five)
-    print("\n".join(table))
-    print({k: v for k, v in values.items() if k not in ("TABLE", "FIVE")})
+    print(f"anchors: {values['PASS_BEFORE']} -> {values['PASS_AFTER']} of {len(after)}; chi2 {values['CHI2']}; "
+          f"R-hat <= {values['MAX_RHAT']}, ESS >= {values['MIN_ESS']}; holdout {holdout['covered']} of "
+          f"{holdout['points']} covered, {holdout['in_range']} in range")
 
 
 if __name__ == "__main__":

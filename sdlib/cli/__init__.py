@@ -20,7 +20,7 @@ import sys
 import threading
 import warnings
 
-# name -> (module, one-line help). `calibrate` (DESIGN.md section 8) joins here with the calibration.
+# name -> (module, one-line help).
 COMMANDS = {
     "run": ("sdlib.cli.run", "run a scenario from runs/ (or a scenario .toml file)"),
     "simulate": ("sdlib.cli.simulate", "run any Vensim .mdl model with its own defaults"),
@@ -28,7 +28,8 @@ COMMANDS = {
     "compare": ("sdlib.cli.compare", "compare runs or scenarios side by side"),
     "ensemble": ("sdlib.cli.ensemble", "Monte Carlo, Latin hypercube, Sobol or Morris ensembles (batch engine)"),
     "loops": ("sdlib.cli.loops", "feedback loops: polarity, families, dominance (Loops That Matter), diagrams"),
-    "check": ("sdlib.cli.check", "identities and reality checks of the model, pass or miss"),
+    "check": ("sdlib.cli.check", "identities, reality checks and published anchors of the model, pass or miss"),
+    "calibrate": ("sdlib.cli.calibrate", "fit parameters to data: least squares or MCMC (batch engine)"),
     "serve": ("sdlib.cli.serve", "the policy explorer in a browser (a local web server)"),
 }
 
@@ -39,6 +40,7 @@ FLAGS = {
     "outcomes": "--outcome", "at": "--at", "scheduler": "--scheduler", "max_loops": "--max-loops",
     "threshold": "--threshold", "indicators": "--indicator", "years": "--years", "runs": "compare",
     "seed": "--seed", "address": "--address", "chunk": "--chunk", "scenario": "scenario",
+    "holdout": "--holdout", "samples": "--samples", "data": "--data", "walkers": "--walkers", "burn": "--burn",
 }
 
 

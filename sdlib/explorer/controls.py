@@ -29,5 +29,19 @@ def meta() -> dict:
             arguments.append(entry)
         levers.append({"name": policy.name, "summary": policy.summary, "seed": policy.seed, "arguments": arguments})
     scenarios = [{"name": name, "description": s.description} for name, s in sdlib.scenarios().items()]
-    charts = [{"name": name, "log": log, "units": model.units(name)} for name, log in display.charts]
+    anchors = chart_anchors(model)
+    charts = [{"name": name, "log": log, "units": model.units(name), "anchors": anchors.get(name, [])}
+              for name, log in display.charts]
     return {"levers": levers, "uncertainties": uncertainties, "scenarios": scenarios, "charts": charts}
+
+
+def chart_anchors(model) -> dict:
+    """The model's published anchors (`<model>-anchors.csv`) by variable, for points with error bars."""
+    from ..analysis.anchors import anchors_path, load_anchors
+
+    path = anchors_path(model.spec)
+    found: dict = {}
+    for a in load_anchors(path, model.spec) if path.is_file() else []:
+        found.setdefault(a.variable, []).append({"id": a.id, "year": a.year, "low": a.low, "central": a.central,
+                                                 "high": a.high, "source": a.source})
+    return found

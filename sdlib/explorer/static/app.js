@@ -109,6 +109,36 @@ function positive(values) {
   return values.map((v) => (v > 0 ? v : null));
 }
 
+// Published anchors (models/<model>-anchors.csv) drawn over a chart: a point at the central figure
+// with an error bar from low to high, on the chart's own scales.
+function anchorsPlugin(anchors) {
+  return {
+    hooks: {
+      draw: (u) => {
+        const ctx = u.ctx;
+        ctx.save();
+        ctx.strokeStyle = ctx.fillStyle = "#c0392b";
+        ctx.lineWidth = 1.5 * devicePixelRatio;
+        for (const a of anchors) {
+          const x = u.valToPos(a.year, "x", true);
+          const [y, lo, hi] = [a.central, a.low, a.high].map((v) => u.valToPos(v, "y", true));
+          if (![x, y, lo, hi].every(Number.isFinite)) continue;
+          const w = 4 * devicePixelRatio;
+          ctx.beginPath();
+          ctx.moveTo(x, lo); ctx.lineTo(x, hi);
+          ctx.moveTo(x - w, lo); ctx.lineTo(x + w, lo);
+          ctx.moveTo(x - w, hi); ctx.lineTo(x + w, hi);
+          ctx.stroke();
+          ctx.beginPath();
+          ctx.arc(x, y, 3 * devicePixelRatio, 0, 2 * Math.PI);
+          ctx.fill();
+        }
+        ctx.restore();
+      },
+    },
+  };
+}
+
 function buildCharts(meta) {
   const box = document.getElementById("charts");
   box.replaceChildren();
@@ -117,7 +147,8 @@ function buildCharts(meta) {
     const div = el("div", { class: "chart", id: "chart-" + chart.name.replace(/ /g, "-") });
     box.append(div);
     const options = {
-      title: chart.name,
+      title: chart.name + (chart.anchors && chart.anchors.length ? " (red: published figures)" : ""),
+      plugins: chart.anchors && chart.anchors.length ? [anchorsPlugin(chart.anchors)] : [],
       width: Math.max(320, div.clientWidth || 420),
       height: 230,
       scales: { x: { time: false }, y: chart.log ? { distr: 3 } : {} },

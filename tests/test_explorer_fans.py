@@ -73,11 +73,16 @@ def test_bands_of_an_ensemble_where_every_run_diverged_are_empty():
 def test_rank_correlation_names_the_driver():
     data = made_up()
     keep = np.ones(data.sizes["run"], bool)
-    rho = rank_correlations(data, ["a", "b"], "y", keep)
-    expected = spearmanr(data["a"].to_numpy(), data["y"].to_numpy()[:, -1]).statistic
-    assert rho["a"] == pytest.approx(expected, abs=1e-12) and rho["a"] > 0.99  # b moves y by at most 0.1 of ~20
-    assert abs(rho["b"]) < 0.2
-    assert rank_correlations(data, ["a", "b"], "flat", keep) == {}  # no spread: no driver
+    found = rank_correlations(data, ["a", "b"], ["y", "flat"], keep)
+    rho = found["y"]
+    for name in ("a", "b"):
+        expected = spearmanr(data[name].to_numpy(), data["y"].to_numpy()[:, -1]).statistic
+        assert rho[name] == pytest.approx(expected, abs=1e-12)
+    assert rho["a"] > 0.99 and abs(rho["b"]) < 0.2  # b moves y by at most 0.1 of ~20
+    assert found["flat"] == {}  # no spread: no driver
+    data["y"][:, -1] = data["y"][:, -1].where(data["run"] != 5, 1e308 * 10)  # an overflow, left out with keep
+    keep[5] = False
+    assert rank_correlations(data, ["a"], ["y"], keep)["y"]["a"] > 0.99
 
 
 # --- requests ----------------------------------------------------------------------------------------

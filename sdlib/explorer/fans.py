@@ -100,8 +100,7 @@ def fan(settings: dict, charts: list[str], n: int, seed: int) -> dict:
     model_seconds = float(data.attrs["seconds"])
     keep, bands = percentile_bands(data, charts)
     drivers = {}
-    for name in charts:
-        rho = rank_correlations(data, varied, name, keep)
+    for name, rho in rank_correlations(data, varied, charts, keep).items():
         ranked = sorted(rho, key=lambda k: -abs(rho[k]))[:DRIVERS]
         drivers[name] = [{"name": k, "rho": round(rho[k], 3)} for k in ranked]
     return {

@@ -32,9 +32,9 @@ function formatNumber(v, long = false) {
   if (v === null || v === undefined || !Number.isFinite(v)) return "";
   const a = Math.abs(v);
   if (a === 0) return "0";
-  if (a >= 1e15 || a < 1e-3) return v.toExponential(1).replace("e+", "e").replace(".0e", "e");
+  if (a >= 1e18 || a < 1e-3) return v.toExponential(1).replace("e+", "e").replace(".0e", "e");
   for (const [size, short, word] of SUFFIXES) {
-    if (a >= size) return String(Number((v / size).toPrecision(3))) + (long ? word : short);
+    if (a >= size) return Number((v / size).toPrecision(3)).toLocaleString("en-US") + (long ? word : short);
   }
   return Number(v.toPrecision(3)).toLocaleString("en-US");
 }
@@ -240,7 +240,7 @@ function buildCharts(meta) {
       height: 230,
       scales: { x: { time: false }, y: chart.log ? { distr: 3 } : {} },
       axes: [{ values: (u, vals) => vals.map((v) => String(v)) },
-             { size: 64, label: chart.plain.unit, labelSize: 14, values: (u, vals) => vals.map((v) => formatNumber(v)) }],
+             { size: 72, label: chart.plain.unit, labelSize: 14, values: (u, vals) => vals.map((v) => formatNumber(v)) }],
       series: [
         { label: "year" },
         { label: "scenario", stroke: "#888", dash: [6, 4], width: 2, value: fmt },

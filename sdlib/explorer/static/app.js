@@ -305,7 +305,7 @@ function caption(box, chart, result, fan) {
     const drivers = fan.drivers[chart.name];
     const range = p5 === null ? "every run diverged" :
       `90% of futures ${formatNumber(p5 * chart.plain.scale, true)} to ${formatNumber(p95 * chart.plain.scale, true)}`;
-    const driver = drivers.length === 0 ? "; the same in every future" :
+    const driver = p5 === null ? "" : drivers.length === 0 ? "; the same in every future" :
       `; spread driven most by ${drivers[0].name} (ρ ${drivers[0].rho > 0 ? "+" : ""}${drivers[0].rho.toFixed(2)})` +
       (drivers[1] ? `, then ${drivers[1].name} (${drivers[1].rho > 0 ? "+" : ""}${drivers[1].rho.toFixed(2)})` : "");
     lines.push(el("div", { class: "driver", "data-driver": drivers.length ? drivers[0].name : "" }, range + driver));

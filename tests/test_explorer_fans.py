@@ -5,6 +5,7 @@ The fast tier checks the statistics on made-up ensembles and every bad request (
 slow tier runs the batch engine (its first use compiles the kernel, about a minute).
 """
 
+import shlex
 import shutil
 import threading
 
@@ -160,14 +161,18 @@ def fan(client, n=64, seed=3, **body):
 
 
 @pytest.mark.slow
-def test_fan_is_the_percentiles_of_sdlib_ensemble_over_the_same_runs(client):
+def test_fan_is_the_percentiles_of_the_ensemble_command_over_the_same_runs(client, cli, tmp_path):
     policies = [{"name": "public-allocation", "start": 2030, "size": 0.3}]
     answer = fan(client, policies=policies)
     assert answer["n"] == 64 and answer["diverged"] == 0 and len(answer["time"]) == 77
     assert set(answer["charts"]) == set(CHARTS)
-    varied = [u["name"] for u in answer["varied"]]
-    direct = sdlib.ensemble("baseline", vary=varied, n=64, method="lhs", seed=3, outcomes=CHARTS, policies=policies,
-                            progress=False)
+    # The command the page shows runs the same ensemble: `--vary NAME` takes the declared ranges.
+    command = shlex.split(answer["command"])
+    assert command[:2] == ["tokenworld", "ensemble"]
+    code, _, err = cli(*command[1:], "--out", tmp_path / "fan", "--no-plots")
+    assert code == 0, err
+    direct = xr.open_dataset(tmp_path / "fan" / "results.nc")
+    assert [u["name"] for u in answer["varied"]] == [u.name for u in sdlib.Model.load().display.uncertainties]
     for name in CHARTS:
         values = direct[name].to_numpy()
         for key, q in zip(KEYS, (5, 25, 50, 75, 95), strict=True):  # 7 significant digits in JSON

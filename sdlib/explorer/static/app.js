@@ -316,6 +316,8 @@ function caption(box, chart, result, fan) {
 function fanNote(fan) {
   const note = document.getElementById("fan-note");
   note.dataset.state = fan ? "ready" : "off";
+  document.getElementById("fan-command-line").hidden = !fan;
+  document.getElementById("fan-command").textContent = fan ? fan.command : "";
   if (!fan) { note.replaceChildren(); return; }
   const held = fan.fixed.map((f) => `${f.name} (${f.reason})`).join(", ");
   note.replaceChildren(`Shaded: 5–95% and 25–75% of ${fan.n.toLocaleString()} futures, dotted: their median. ` +

@@ -74,7 +74,7 @@ def varied_and_fixed(settings: dict) -> tuple[list[str], list[dict]]:
     """The key uncertainties to vary, and those held (with the reason) for these settings."""
     resolved = sdlib.resolve(settings["scenario"], set=settings["set"], policies=settings["policies"],
                              final_time=settings["final_time"])
-    user = {name for name in resolved.model.check(dict(settings["set"]), source="set")}
+    user = set(resolved.model.check(dict(settings["set"]), source="set"))
     varied, fixed = [], []
     for u in resolved.model.display.uncertainties:
         if u.name in resolved.policy_overrides:
@@ -90,11 +90,11 @@ def varied_and_fixed(settings: dict) -> tuple[list[str], list[dict]]:
 
 def fan(settings: dict, charts: list[str], n: int, seed: int) -> dict:
     """The answer to an ensemble request (see the module's doc), computed through `sdlib.ensemble`."""
+    started = clock.perf_counter()
     varied, fixed = varied_and_fixed(settings)
     if not varied:
         raise BadInput("ensemble: every key uncertainty is set by the scenario, a lever or you; nothing is left to "
                        "vary (reset a slider)")
-    started = clock.perf_counter()
     data = sdlib.ensemble(settings["scenario"], vary=varied, n=n, method="lhs", outcomes=charts, seed=seed,
                           set=settings["set"], policies=settings["policies"], final_time=settings["final_time"],
                           progress=False)

@@ -52,7 +52,7 @@ function sliderRow(label, id, spec, value, onChange) {
   const toRange = (v) => (log ? Math.log10(v) : v);
   const fromRange = (r) => (log ? Number(Math.pow(10, r).toPrecision(4)) : r);
   const lo = toRange(low), hi = toRange(high);
-  const step = log ? (hi - lo) / 200 : stepFor(low, high);
+  const step = spec.switch ? 1 : log ? (hi - lo) / 200 : stepFor(low, high);
   const range = el("input", { type: "range", min: lo, max: hi, step: step, value: toRange(value), id: id });
   const number = el("input", { type: "number", min: shown(low, plain), max: shown(high, plain), step: "any",
     value: shown(value, plain), id: id + "-value" });

@@ -5,6 +5,7 @@ The fast tier checks the statistics on made-up ensembles and every bad request (
 slow tier runs the batch engine (its first use compiles the kernel, about a minute).
 """
 
+import os
 import shlex
 import shutil
 import threading
@@ -13,7 +14,6 @@ import numpy as np
 import pytest
 import xarray as xr
 from scipy.stats import spearmanr
-from test_explorer import CHROMIUM_ARGS, requires_chromium
 from werkzeug.serving import make_server
 
 import sdlib
@@ -22,6 +22,11 @@ from sdlib.explorer.app import create_app
 from sdlib.explorer.controls import plain
 from sdlib.explorer.fans import varied_and_fixed
 
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+requires_chromium = pytest.mark.skipif(  # as in test_explorer.py: skipped locally without it, failing in CI
+    CHROMIUM is None and not os.environ.get("CI"), reason="Debian's chromium is not installed (apt-get install chromium)")
 CHARTS = ["Tokens per person per day", "Token price", "Compute capacity", "AI electricity use", "Copper price",
           "World GDP", "Output per developer", "Public token share"]
 KEYS = ["p5", "p25", "p50", "p75", "p95"]
@@ -222,8 +227,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=shutil.which("chromium") or shutil.which("chromium-browser"),
-                                              args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
 

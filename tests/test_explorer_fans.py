@@ -136,26 +136,26 @@ def test_uncertainties_set_by_scenario_lever_or_user_are_held():
 # --- plain levers ----------------------------------------------------------------------------------
 def test_levers_and_charts_speak_plain_units(client):
     meta = client.get("/api/meta").get_json()
-    shown = [a["plain"]["unit"] for lever in meta["levers"] for a in lever["arguments"]]
-    shown += [u["plain"]["unit"] for u in meta["uncertainties"]] + [c["plain"]["unit"] for c in meta["charts"]]
+    shown = [a["shown_units"] for lever in meta["levers"] for a in lever["arguments"]]
+    shown += [u["shown_units"] for u in meta["uncertainties"]] + [c["shown_units"] for c in meta["charts"]]
     assert not any("Dmnl" in unit for unit in shown)
     subsidy = next(lever for lever in meta["levers"] if lever["name"] == "token-price-subsidy")
     assert subsidy["title"] == "Token price subsidy" and subsidy["main"] == "size"
     size = next(a for a in subsidy["arguments"] if a["name"] == "size")
-    assert size["plain"] == {"unit": "%", "scale": 100} and size["high"] == 0.95  # shown 0-95 %
+    assert (size["shown_units"], size["scale"], size["high"]) == ("%", 100, 0.95)  # shown 0-95 %
     share = next(c for c in meta["charts"] if c["name"] == "Public token share")
-    assert share["plain"] == {"unit": "%", "scale": 100}
+    assert (share["shown_units"], share["scale"]) == ("%", 100)
     # The fans vary what `tokenworld ensemble --vary NAME` varies: the ranges the display file declares.
     declared = {u.name: [u.low, u.high] for u in sdlib.Model.load().display.uncertainties}
     assert {u["name"]: [u["low"], u["high"]] for u in meta["fans"]["uncertainties"]} == declared
 
 
 def test_plain_words_for_units():
-    assert plain("$/(Person*Year)")["unit"] == "$ per person per year"
-    assert plain("$/Mtoken")["unit"] == "$ per million tokens"
-    assert plain("1/Year") == {"unit": "% per year", "scale": 100}
-    assert plain("$/Year", high=1e12) == {"unit": "billion $ per year", "scale": 1e-9}
-    assert plain("Dmnl", "task substitution elasticity") == {"unit": "", "scale": 1}  # not a share
+    assert plain("$/(Person*Year)")["shown_units"] == "$ per person per year"
+    assert plain("$/Mtoken")["shown_units"] == "$ per million tokens"
+    assert plain("1/Year") == {"shown_units": "% per year", "scale": 100}
+    assert plain("$/Year", high=1e12) == {"shown_units": "billion $ per year", "scale": 1e-9}
+    assert plain("Dmnl", "task substitution elasticity") == {"shown_units": "", "scale": 1}  # not a share
 
 
 # --- the fans, computed ------------------------------------------------------------------------------

@@ -2,12 +2,13 @@
 model's display file), scenarios; each with its units in plain words.
 
 Values travel between page and server in the model's own units; `plain` says how the page shows
-them: a label for the unit in words and a factor (shares are shown in percent, dollars per year
-in billions). "Dmnl" is never shown.
+them: the units in words and a factor (shares are shown in percent, dollars per year in
+billions). "Dmnl" is never shown. (Both sit beside the value's other keys: the server's JSON
+limits keep the page's data at most six levels deep.)
 
 >>> plain("Dmnl", "maximum AI share of generation")
-{'unit': '%', 'scale': 100}
->>> plain("token/(Person*Day)")["unit"]
+{'shown_units': '%', 'scale': 100}
+>>> plain("token/(Person*Day)")["shown_units"]
 'tokens per person per day'
 """
 
@@ -31,19 +32,23 @@ WORDS = {
 
 
 def plain(units: str, name: str = "", high: float | None = None, share: bool = False) -> dict:
-    """{"unit": words, "scale": factor from model units to shown units} for a value's units.
+    """{"shown_units": words, "scale": factor from model units to shown units} for a value's units.
 
     A dimensionless value is a share shown in percent when `share` or its name says so, else a
     bare number; a rate per year is shown in percent per year.
     """
     text = (units or "").strip()
     if text in ("", "Dmnl", "1"):
-        return {"unit": "%", "scale": 100} if share or "share" in name.lower() else {"unit": "", "scale": 1}
+        return _shown("%", 100) if share or "share" in name.lower() else _shown("", 1)
     if text == "1/Year":
-        return {"unit": "% per year", "scale": 100}
+        return _shown("% per year", 100)
     if text.startswith("$") and high is not None and high >= 1e9:
-        return {"unit": "billion " + words(text), "scale": 1e-9}
-    return {"unit": words(text), "scale": 1}
+        return _shown("billion " + words(text), 1e-9)
+    return _shown(words(text), 1)
+
+
+def _shown(units: str, scale: float) -> dict:
+    return {"shown_units": units, "scale": scale}
 
 
 def words(units: str) -> str:
@@ -77,7 +82,7 @@ def meta() -> dict:
         declared = display.uncertainty(param.name)
         uncertainties.append({"name": param.name, "value": param.value, "units": param.units, "doc": slider.doc,
                               "low": slider.low, "high": slider.high, "switch": param.is_switch,
-                              "plain": plain(param.units, param.name, slider.high),
+                              **plain(param.units, param.name, slider.high),
                               "range": [declared.low, declared.high] if declared else None})
     levers = []
     for policy in sorted(sdlib.policies().values(), key=lambda p: p.name):
@@ -87,9 +92,9 @@ def meta() -> dict:
             if entry["low"] is None:  # start: within the run
                 entry["low"], entry["high"] = controls.initial_time, controls.final_time
             if a.name == "start":
-                entry["plain"] = {"unit": "", "scale": 1}
+                entry.update(_shown("", 1))
             else:  # a lever's dimensionless argument is a share or a fraction of a value: percent
-                entry["plain"] = plain(a.units, a.name, entry["high"], share=True)
+                entry.update(plain(a.units, a.name, entry["high"], share=True))
             entry["label"] = ARGUMENT_LABELS.get(a.name, a.doc)
             arguments.append(entry)
         levers.append({"name": policy.name, "title": lever_title(policy.name), "summary": policy.summary,
@@ -97,7 +102,7 @@ def meta() -> dict:
     scenarios = [{"name": name, "description": s.description} for name, s in sdlib.scenarios().items()]
     anchors = chart_anchors(model)
     charts = [{"name": name, "log": log, "units": model.units(name), "anchors": anchors.get(name, []),
-               "plain": plain(model.units(name), name)} for name, log in display.charts]
+               **plain(model.units(name), name)} for name, log in display.charts]
     return {"levers": levers, "uncertainties": uncertainties, "scenarios": scenarios, "charts": charts,
             "fans": {"runs": DEFAULT_RUNS, "uncertainties": [{"name": u.name, "low": u.low, "high": u.high, "doc": u.doc}
                                                      for u in display.uncertainties]}}

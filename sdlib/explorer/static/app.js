@@ -473,6 +473,11 @@ function resetControls(given = {}) {
 async function start() {
   const response = await fetch("/api/meta");
   state.meta = await response.json();
+  // How each value is shown: its units in words and the factor from the model's units.
+  const plain = (spec) => { spec.plain = { unit: spec.shown_units, scale: spec.scale }; };
+  state.meta.levers.forEach((lever) => lever.arguments.forEach(plain));
+  state.meta.uncertainties.forEach(plain);
+  state.meta.charts.forEach(plain);
   const given = readAddress(state.meta);
   const picker = document.getElementById("scenario");
   for (const s of state.meta.scenarios) picker.append(el("option", { value: s.name, textContent: s.name, selected: s.name === given.scenario }));

@@ -195,7 +195,7 @@ function chartId(name) {
 
 // Published anchors (models/<model>-anchors.csv) drawn over a chart: a point at the central figure
 // with an error bar from low to high, on the chart's own scales.
-function anchorsPlugin(anchors) {
+function anchorsPlugin(anchors, scale) {
   return {
     hooks: {
       draw: (u) => {
@@ -205,7 +205,7 @@ function anchorsPlugin(anchors) {
         ctx.lineWidth = 1.5 * devicePixelRatio;
         for (const a of anchors) {
           const x = u.valToPos(a.year, "x", true);
-          const [y, lo, hi] = [a.central, a.low, a.high].map((v) => u.valToPos(v, "y", true));
+          const [y, lo, hi] = [a.central, a.low, a.high].map((v) => u.valToPos(v * scale, "y", true));
           if (![x, y, lo, hi].every(Number.isFinite)) continue;
           const w = 4 * devicePixelRatio;
           ctx.beginPath();
@@ -235,7 +235,7 @@ function buildCharts(meta) {
     const band = (label, alpha) => ({ label, stroke: `rgba(${BLUE},${alpha})`, width: 1, value: fmt });
     const options = {
       title: chart.name + (chart.anchors && chart.anchors.length ? " (red: published figures)" : ""),
-      plugins: chart.anchors && chart.anchors.length ? [anchorsPlugin(chart.anchors)] : [],
+      plugins: chart.anchors && chart.anchors.length ? [anchorsPlugin(chart.anchors, chart.plain.scale)] : [],
       width: Math.max(320, div.clientWidth || 420),
       height: 230,
       scales: { x: { time: false }, y: chart.log ? { distr: 3 } : {} },

@@ -139,8 +139,9 @@ def runs(page) -> int:
 
 
 def chart_data(page, name: str):
-    """[scenario line, current line] as drawn (uPlot's data; non-positive values on log charts are gaps)."""
-    return page.evaluate(f"window.__tokenworld.charts['{name}'].data.slice(1)")
+    """[scenario line, current line] as drawn (uPlot's data; non-positive values on log charts are gaps;
+    the fans' bands follow them)."""
+    return page.evaluate(f"window.__tokenworld.charts['{name}'].data.slice(1, 3)")
 
 
 def move(page, element_id: str, value) -> None:
@@ -215,12 +216,12 @@ def test_download_button_gives_the_run(page, tmp_path):
 @pytest.mark.slow
 @requires_chromium
 def test_a_bad_value_shows_an_error(page):
-    field = page.locator("#lever-token-price-subsidy-size-value")
-    field.fill("5")
+    field = page.locator("#lever-token-price-subsidy-size-value")  # in percent: 0 to 95
+    field.fill("500")
     field.dispatch_event("change")
     banner = page.locator("#error")
     banner.wait_for(state="visible")
-    assert "out of range" in banner.inner_text() and "0.95" in banner.inner_text()
+    assert "out of range" in banner.inner_text() and "from 0 to 95 %" in banner.inner_text()
 
 
 def test_meta_gives_the_charts_their_published_anchors(client):

@@ -23,6 +23,7 @@ import sdlib
 
 from ..core.errors import BadInput
 from .controls import meta
+from .fans import Fans, split_request
 from .limits import check_settings, guard
 from .loops_view import LoopView
 
@@ -80,6 +81,7 @@ def create_app(engine: str | None = None, host: str = "127.0.0.1") -> Flask:
     guard(app, host)  # Host allow-list, request limits, errors as short JSON (limits.py)
     cache: OrderedDict[str, dict] = OrderedDict()
     loop_view = LoopView()
+    fans = Fans(charts)
 
     def run_settings(settings: dict) -> dict:
         key = json.dumps(settings, sort_keys=True)
@@ -118,7 +120,10 @@ def create_app(engine: str | None = None, host: str = "127.0.0.1") -> Flask:
 
     @app.post("/api/run")
     def api_run():
-        settings = parse_settings(request.get_json(silent=True))
+        body, ensemble = split_request(request.get_json(silent=True))
+        settings = parse_settings(body)
+        if ensemble is not None:  # the uncertainty fans (fans.py)
+            return jsonify(fans.answer(settings, **ensemble))
         current = run_settings(settings)
         baseline = run_settings({"scenario": settings["scenario"], "set": {}, "policies": [],
                                  "final_time": settings["final_time"]})

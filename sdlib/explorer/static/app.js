@@ -1,8 +1,11 @@
 // Tokenworld explorer: builds the sliders from /api/meta, re-runs the model on every move and redraws.
+// With "show uncertainty" on, each move also re-runs the ensemble and redraws every chart's fan.
 "use strict";
 
-const state = { meta: null, inFlight: false, pending: null, lastSettings: null, runs: 0 };
-window.__tokenworld = { timings: [], fetches: [], draws: [], lastError: null };
+const state = { meta: null, inFlight: false, pending: null, lastSettings: null, runs: 0, fanDraws: 0,
+  levers: {}, uncertainties: {}, fans: false, fanRuns: 1000, seed: 0, notice: "", fan: null };
+window.__tokenworld = { timings: [], fetches: [], draws: [], fanTimings: [], fanFetches: [], fanDraws: [],
+  lastError: null, charts: {}, fan: null };
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -22,68 +25,101 @@ function showError(message) {
   window.__tokenworld.lastError = message || null;
 }
 
-function stepFor(low, high) {
-  const span = high - low;
-  if (span <= 0) return 1;
-  const raw = span / 200;
-  const power = Math.pow(10, Math.floor(Math.log10(raw)));
-  return power;
+// Numbers in plain words: 1.2e12 -> "1.2 trillion" on captions, "1.2 tn" on axes; 25000 -> "25,000".
+const SUFFIXES = [[1e12, " tn", " trillion"], [1e9, " bn", " billion"], [1e6, " M", " million"]];
+
+function formatNumber(v, long = false) {
+  if (v === null || v === undefined || !Number.isFinite(v)) return "";
+  const a = Math.abs(v);
+  if (a === 0) return "0";
+  if (a >= 1e18 || a < 1e-3) return v.toExponential(1).replace("e+", "e").replace(".0e", "e");
+  for (const [size, short, word] of SUFFIXES) {
+    if (a >= size) return Number((v / size).toPrecision(3)).toLocaleString("en-US") + (long ? word : short);
+  }
+  return Number(v.toPrecision(3)).toLocaleString("en-US");
 }
 
-// A labelled slider with a number field; both stay in step and are checked against the range.
-function sliderRow(label, id, low, high, value, units, onChange) {
-  const step = stepFor(low, high);
-  const range = el("input", { type: "range", min: low, max: high, step: step, value: value, id: id });
-  const number = el("input", { type: "number", min: low, max: high, step: "any", value: value, id: id + "-value" });
+function shown(value, plain) {
+  return Number((value * plain.scale).toPrecision(4));
+}
+
+// --- sliders --------------------------------------------------------------------------------------
+// A slider with a number field in plain units; the model's own units are what the server gets.
+// Ranges spanning two orders of magnitude or more move on a logarithmic scale.
+function sliderRow(label, id, spec, value, onChange) {
+  const { low, high, plain } = spec;
+  const log = low > 0 && high / low >= 100;
+  const toRange = (v) => (log ? Math.log10(v) : v);
+  const fromRange = (r) => (log ? Number(Math.pow(10, r).toPrecision(4)) : r);
+  const lo = toRange(low), hi = toRange(high);
+  const step = spec.switch ? 1 : log ? (hi - lo) / 200 : stepFor(low, high);
+  const range = el("input", { type: "range", min: lo, max: hi, step: step, value: toRange(value), id: id });
+  const number = el("input", { type: "number", min: shown(low, plain), max: shown(high, plain), step: "any",
+    value: shown(value, plain), id: id + "-value" });
   range.addEventListener("input", () => {
-    number.value = range.value;
+    const v = fromRange(Number(range.value));
+    number.value = shown(v, plain);
     number.classList.remove("invalid");
-    onChange(Number(range.value), performance.now());
+    onChange(v, performance.now());
   });
   number.addEventListener("change", () => {
-    const v = Number(number.value);
-    if (number.value === "" || !Number.isFinite(v) || v < low || v > high) {
+    const typed = Number(number.value);
+    const v = typed / plain.scale;
+    const tolerance = 1e-9 * Math.max(Math.abs(low), Math.abs(high), 1);
+    if (number.value === "" || !Number.isFinite(typed) || v < low - tolerance || v > high + tolerance) {
       number.classList.add("invalid");
-      showError(`${label}: ${number.value} is out of range; expected a number from ${low} to ${high} ${units}`);
+      showError(`${label}: ${number.value} is out of range; expected a number from ${shown(low, plain)} to ` +
+        `${shown(high, plain)}${plain.unit ? " " + plain.unit : ""}`);
       return;
     }
     number.classList.remove("invalid");
-    range.value = v;
+    range.value = toRange(v);
     onChange(v, performance.now());
   });
-  return el("div", { class: "row" }, el("span", {}, label), range, number);
+  return el("div", { class: "row" }, el("label", { class: "label", htmlFor: id }, label),
+    el("div", { class: "slider" }, range, number, el("span", { class: "unit" }, plain.unit)));
 }
 
-function buildLevers(meta) {
+function stepFor(low, high) {
+  const span = high - low;
+  if (span <= 0) return 1;
+  return Math.pow(10, Math.floor(Math.log10(span / 200)));
+}
+
+function buildLevers(meta, given = {}) {
   const box = document.getElementById("levers");
   box.replaceChildren();
   state.levers = {};
   for (const lever of meta.levers) {
     const values = {};
-    for (const arg of lever.arguments) values[arg.name] = arg.name === "size" ? 0 : arg.default;
+    for (const arg of lever.arguments) values[arg.name] = arg.name === lever.main ? 0 : arg.default;
+    Object.assign(values, given[lever.name] || {});
     state.levers[lever.name] = values;
     const card = el("div", { class: "control", "data-lever": lever.name },
-      el("div", { class: "title" }, lever.name),
-      el("div", { class: "doc" }, `${lever.summary} (seed ${lever.seed})`));
+      el("div", { class: "title" }, lever.title), el("div", { class: "doc" }, lever.summary.replace(/`/g, "")));
+    const advanced = el("details", { class: "advanced" }, el("summary", {}, "advanced: when it starts, how fast, more"));
     for (const arg of lever.arguments) {
-      card.append(sliderRow(arg.name, `lever-${lever.name}-${arg.name}`, arg.low, arg.high, values[arg.name],
-        arg.units, (v, t0) => { values[arg.name] = v; schedule(t0); }));
-      card.append(el("div", { class: "units" }, `${arg.doc} [${arg.units}]`));
+      const row = sliderRow(arg.label, `lever-${lever.name}-${arg.name}`, arg, values[arg.name],
+        (v, t0) => { values[arg.name] = v; schedule(t0); });
+      (arg.name === lever.main ? card : advanced).append(row);
     }
+    card.append(advanced);
     box.append(card);
   }
 }
 
-function buildUncertainties(meta) {
+function buildUncertainties(meta, given = {}) {
   const box = document.getElementById("uncertainties");
   box.replaceChildren();
   state.uncertainties = {};
   for (const u of meta.uncertainties) {
-    state.uncertainties[u.name] = { value: u.value, initial: u.value };
+    const value = u.name in given ? given[u.name] : u.value;
+    state.uncertainties[u.name] = { value: value, initial: u.value };
     const card = el("div", { class: "control", "data-parameter": u.name },
-      el("div", { class: "title" }, u.name), el("div", { class: "doc" }, `${u.doc} [${u.units}]`));
-    card.append(sliderRow("value", `param-${u.name.replace(/ /g, "-")}`, u.low, u.high, u.value, u.units,
-      (v, t0) => { state.uncertainties[u.name].value = v; schedule(t0); }));
+      el("div", { class: "title" }, u.name), el("div", { class: "doc" }, u.doc));
+    card.append(sliderRow(u.range ? `plausible ${shown(u.range[0], u.plain)} to ${shown(u.range[1], u.plain)}` :
+      "value", `param-${u.name.replace(/ /g, "-")}`, u, value,
+    (v, t0) => { state.uncertainties[u.name].value = v; schedule(t0); }));
     box.append(card);
   }
 }
@@ -96,22 +132,70 @@ function settings() {
   return { scenario: document.getElementById("scenario").value, set, policies };
 }
 
-// Charts are uPlot canvases: redrawing eight of them takes a few milliseconds.
-function formatNumber(v) {
-  if (v === null || v === undefined) return "";
-  const a = Math.abs(v);
-  if (a === 0) return "0";
-  if (a >= 1e5 || a < 1e-3) return v.toExponential(0).replace("e+", "e");
-  return String(Number(v.toPrecision(3)));
+// --- the address: every setting in the URL, so a view can be shared and reopened -----------------
+function writeAddress(body) {
+  const q = new URLSearchParams();
+  q.set("scenario", body.scenario);
+  if (state.fans) {
+    q.set("fans", "1");
+    if (state.fanRuns !== state.meta.fans.runs) q.set("runs", String(state.fanRuns));
+  }
+  for (const policy of body.policies) {
+    const lever = state.meta.levers.find((l) => l.name === policy.name);
+    for (const arg of lever.arguments) {
+      if (arg.name === lever.main || policy[arg.name] !== arg.default) q.set(`${policy.name}.${arg.name}`, policy[arg.name]);
+    }
+  }
+  for (const [name, value] of Object.entries(body.set)) q.set(name, value);
+  history.replaceState(null, "", "?" + q.toString());
 }
 
-function positive(values) {
-  return values.map((v) => (v > 0 ? v : null));
+// The settings an address holds, each checked as the sliders check a typed value; what is wrong is named.
+function readAddress(meta) {
+  const q = new URLSearchParams(location.search);
+  const found = { scenario: "baseline", fans: false, runs: meta.fans.runs, levers: {}, set: {}, errors: [] };
+  for (const [key, text] of q.entries()) {
+    const value = Number(text);
+    if (key === "scenario") {
+      if (meta.scenarios.some((s) => s.name === text)) found.scenario = text;
+      else found.errors.push(`scenario: no scenario named '${text}'`);
+      continue;
+    }
+    if (key === "fans") { found.fans = text === "1"; continue; }
+    if (key === "runs") {
+      if (Number.isInteger(value) && value >= 2 && value <= 10000) found.runs = value;
+      else found.errors.push(`runs: '${text}' is not a whole number of runs from 2 to 10000`);
+      continue;
+    }
+    const dot = key.lastIndexOf(".");
+    const lever = dot > 0 ? meta.levers.find((l) => l.name === key.slice(0, dot)) : null;
+    const arg = lever ? lever.arguments.find((a) => a.name === key.slice(dot + 1)) : null;
+    const u = meta.uncertainties.find((x) => x.name === key);
+    const spec = arg || u;
+    if (!spec) { found.errors.push(`${key}: not a lever argument or a slider of this explorer`); continue; }
+    if (text === "" || !Number.isFinite(value) || value < spec.low || value > spec.high) {
+      found.errors.push(`${key}: '${text}' is out of range; expected a number from ${spec.low} to ${spec.high}`);
+      continue;
+    }
+    if (arg) (found.levers[lever.name] ||= {})[arg.name] = value;
+    else found.set[u.name] = value;
+  }
+  return found;
+}
+
+// --- charts ----------------------------------------------------------------------------------------
+// uPlot canvases: the scenario's own path (dashed), yours, and with the fans the 5-95% and 25-75%
+// bands and the median of the ensemble.
+const BLUE = "31,111,178";
+const SERIES = ["scenario", "yours", "p5", "p25", "p50", "p75", "p95"];
+
+function chartId(name) {
+  return "chart-" + name.replace(/ /g, "-");
 }
 
 // Published anchors (models/<model>-anchors.csv) drawn over a chart: a point at the central figure
 // with an error bar from low to high, on the chart's own scales.
-function anchorsPlugin(anchors) {
+function anchorsPlugin(anchors, scale) {
   return {
     hooks: {
       draw: (u) => {
@@ -121,7 +205,7 @@ function anchorsPlugin(anchors) {
         ctx.lineWidth = 1.5 * devicePixelRatio;
         for (const a of anchors) {
           const x = u.valToPos(a.year, "x", true);
-          const [y, lo, hi] = [a.central, a.low, a.high].map((v) => u.valToPos(v, "y", true));
+          const [y, lo, hi] = [a.central, a.low, a.high].map((v) => u.valToPos(v * scale, "y", true));
           if (![x, y, lo, hi].every(Number.isFinite)) continue;
           const w = 4 * devicePixelRatio;
           ctx.beginPath();
@@ -144,77 +228,174 @@ function buildCharts(meta) {
   box.replaceChildren();
   window.__tokenworld.charts = {};
   for (const chart of meta.charts) {
-    const div = el("div", { class: "chart", id: "chart-" + chart.name.replace(/ /g, "-") });
+    const div = el("div", { class: "chart", id: chartId(chart.name), "data-fan": "off" });
+    const caption = el("div", { class: "caption" });
     box.append(div);
+    const fmt = (u, v) => formatNumber(v);
+    const band = (label, alpha) => ({ label, stroke: `rgba(${BLUE},${alpha})`, width: 1, value: fmt });
     const options = {
       title: chart.name + (chart.anchors && chart.anchors.length ? " (red: published figures)" : ""),
-      plugins: chart.anchors && chart.anchors.length ? [anchorsPlugin(chart.anchors)] : [],
+      plugins: chart.anchors && chart.anchors.length ? [anchorsPlugin(chart.anchors, chart.plain.scale)] : [],
       width: Math.max(320, div.clientWidth || 420),
       height: 230,
       scales: { x: { time: false }, y: chart.log ? { distr: 3 } : {} },
       axes: [{ values: (u, vals) => vals.map((v) => String(v)) },
-             { size: 64, label: chart.units, labelSize: 14, values: (u, vals) => vals.map(formatNumber) }],
+             { size: 72, label: chart.plain.unit, labelSize: 14, values: (u, vals) => vals.map((v) => formatNumber(v)) }],
       series: [
         { label: "year" },
-        { label: "scenario", stroke: "#999", dash: [6, 4], width: 2, value: (u, v) => formatNumber(v) },
-        { label: "with your changes", stroke: "#1f6fb2", width: 3, value: (u, v) => formatNumber(v) },
+        { label: "scenario", stroke: "#888", dash: [6, 4], width: 2, value: fmt },
+        { label: "your run", stroke: `rgb(${BLUE})`, width: 2.5, value: fmt },
+        band("p5", 0.35), band("p25", 0.5),
+        { label: "median", stroke: "#0b3c68", width: 1.5, dash: [2, 3], value: fmt },
+        band("p75", 0.5), band("p95", 0.35),
       ],
+      bands: [{ series: [7, 3], fill: `rgba(${BLUE},0.13)` }, { series: [6, 4], fill: `rgba(${BLUE},0.25)` }],
     };
-    window.__tokenworld.charts[chart.name] = new uPlot(options, [[], [], []], div);
+    window.__tokenworld.charts[chart.name] = new uPlot(options, [[], [], [], [], [], [], [], []], div);
+    div.append(caption);
   }
 }
 
-async function draw(result) {
+function scaled(values, chart, length) {
+  const out = new Array(length).fill(null);
+  for (let i = 0; i < Math.min(length, values.length); i++) {
+    const v = values[i] === null ? null : values[i] * chart.plain.scale;
+    out[i] = chart.log && !(v > 0) ? null : v;
+  }
+  return out;
+}
+
+function change(base, yours) {
+  if (!(Math.abs(base) > 0)) return "";
+  const pct = 100 * (yours / base - 1);
+  if (Math.abs(pct) < 0.05) return " (same)";
+  return ` (${pct > 0 ? "+" : ""}${Number(pct.toPrecision(2))}%)`;
+}
+
+// The lines and, with the fans on, the bands; bands of the previous settings stay until new ones come.
+async function draw(result, fan) {
+  const time = fan && fan.time.length > result.time.length ? fan.time : result.time;
+  const n = time.length;
   for (const chart of state.meta.charts) {
     const plot = window.__tokenworld.charts[chart.name];
-    const base = result.baseline[chart.name];
-    const current = result.series[chart.name];
-    plot.setData([result.time, chart.log ? positive(base) : base, chart.log ? positive(current) : current]);
+    const lines = [scaled(result.baseline[chart.name], chart, n), scaled(result.series[chart.name], chart, n)];
+    const bands = SERIES.slice(2).map((key) => (fan ? scaled(fan.charts[chart.name][key], chart, n) : new Array(n).fill(null)));
+    plot.setData([time, ...lines, ...bands]);
+    const div = document.getElementById(chartId(chart.name));
+    div.dataset.fan = fan ? String(fan.draw) : "off";
+    caption(div.querySelector(".caption"), chart, result, fan);
   }
   // Resolve once the browser has painted the new frame.
   await new Promise((resolve) => requestAnimationFrame(() => resolve()));
 }
 
+// Under each chart: the scenario's and your value in the last year side by side, and with the fans
+// their 90% range and the uncertainty that drives it most (Spearman's rank correlation over the runs).
+function caption(box, chart, result, fan) {
+  const unit = chart.plain.unit ? " " + chart.plain.unit : "";
+  const last = result.time.length - 1;
+  const base = result.baseline[chart.name][last] * chart.plain.scale;
+  const yours = result.series[chart.name][last] * chart.plain.scale;
+  const lines = [el("div", {}, el("b", {}, `${result.time[last]}: `), `scenario ${formatNumber(base, true)}, ` +
+    `your run ${formatNumber(yours, true)}${unit}${change(base, yours)}`)];
+  if (fan) {
+    const band = fan.charts[chart.name];
+    const end = fan.time.length - 1;
+    const p5 = band.p5[end], p95 = band.p95[end];
+    const drivers = fan.drivers[chart.name];
+    const range = p5 === null ? "every run diverged" :
+      `90% of futures ${formatNumber(p5 * chart.plain.scale, true)} to ${formatNumber(p95 * chart.plain.scale, true)}`;
+    const driver = p5 === null ? "" : drivers.length === 0 ? "; the same in every future" :
+      `; spread driven most by ${drivers[0].name} (ρ ${drivers[0].rho > 0 ? "+" : ""}${drivers[0].rho.toFixed(2)})` +
+      (drivers[1] ? `, then ${drivers[1].name} (${drivers[1].rho > 0 ? "+" : ""}${drivers[1].rho.toFixed(2)})` : "");
+    lines.push(el("div", { class: "driver", "data-driver": drivers.length ? drivers[0].name : "" }, range + driver));
+  }
+  box.replaceChildren(...lines);
+}
+
+function fanNote(fan) {
+  const note = document.getElementById("fan-note");
+  note.dataset.state = fan ? "ready" : "off";
+  document.getElementById("fan-command-line").hidden = !fan;
+  document.getElementById("fan-command").textContent = fan ? fan.command : "";
+  if (!fan) { note.replaceChildren(); return; }
+  const held = fan.fixed.map((f) => `${f.name} (${f.reason})`).join(", ");
+  note.replaceChildren(`Shaded: 5–95% and 25–75% of ${fan.n.toLocaleString()} futures, dotted: their median. ` +
+    `${fan.varied.length} key uncertainties vary over their plausible ranges (Latin hypercube, seed ${fan.seed}; ` +
+    "the same futures for every lever setting)" + (held ? `; held: ${held}` : "") + ". " +
+    (fan.diverged ? `${fan.diverged.toLocaleString()} runs diverged and are left out of the bands.` : "No run diverged."));
+}
+
+// --- runs ------------------------------------------------------------------------------------------
 function schedule(t0) {
+  if (t0 !== undefined) state.notice = "";  // a move by the user: the address's complaint has been read
+  clearTimeout(loopTimer);  // the loop view waits until the sliders are still
   state.pending = { settings: settings(), t0: t0 ?? performance.now() };
+  writeAddress(state.pending.settings);
   if (!state.inFlight) runPending();
 }
 
+async function post(body) {
+  const sent = performance.now();
+  const response = await fetch("/api/run", { method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(body) });
+  const result = await response.json();
+  if (!response.ok) throw new Error(result.error || `the server answered ${response.status}`);
+  return { result, ms: performance.now() - sent };
+}
+
+// A move redraws the lines at once (one run), then the fans (the ensemble) if the user has not moved
+// on meanwhile: while a slider is dragged the lines follow it and the fans catch up when it rests.
+// The two requests go one after the other, so that one kernel runs at a time.
 async function runPending() {
   if (!state.pending) return;
   const { settings: body, t0 } = state.pending;
   state.pending = null;
   state.inFlight = true;
+  const tw = window.__tokenworld;
   try {
-    const sent = performance.now();
-    const response = await fetch("/api/run", { method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(body) });
-    const result = await response.json();
-    window.__tokenworld.fetches.push(performance.now() - sent);
-    if (!response.ok) {
-      showError(result.error || `the server answered ${response.status}`);
-    } else {
-      showError("");
-      const drawStart = performance.now();
-      await draw(result);
-      window.__tokenworld.draws.push(performance.now() - drawStart);
-      state.lastSettings = body;
-      state.runs += 1;
-      const ms = performance.now() - t0;
-      window.__tokenworld.timings.push(ms);
-      document.body.dataset.runs = String(state.runs);
-      document.getElementById("command").textContent = result.command;
-      scheduleLoops(body);
-      document.getElementById("status").textContent =
-        `${result.engine} engine: model ${(1000 * result.seconds).toFixed(0)} ms, redrawn in ${ms.toFixed(0)} ms` +
-        (result.status === "diverged" ? ` — diverged at ${result.diverged_at}` : "");
+    const single = await post(body);
+    tw.fetches.push(single.ms);
+    showError(state.notice);
+    if (!state.fans || (state.fan && state.fan.scenario !== body.scenario)) state.fan = null;
+    let started = performance.now();
+    await draw(single.result, state.fan);
+    tw.draws.push(performance.now() - started);
+    tw.timings.push(performance.now() - t0);
+    state.lastSettings = body;
+    state.runs += 1;
+    document.body.dataset.runs = String(state.runs);
+    document.getElementById("command").textContent = single.result.command;
+    status(single.result, null, performance.now() - t0);
+    if (state.fans && !state.pending) {
+      document.getElementById("fan-note").dataset.state = "updating";
+      const ensemble = await post({ ...body, ensemble: { n: state.fanRuns, seed: state.seed } });
+      state.fan = { ...ensemble.result, scenario: body.scenario, draw: state.fanDraws + 1 };
+      started = performance.now();
+      await draw(single.result, state.fan);
+      tw.fanDraws.push(performance.now() - started);
+      tw.fanFetches.push(ensemble.ms);
+      tw.fanTimings.push(performance.now() - t0);
+      tw.fan = state.fan;
+      state.fanDraws += 1;
+      document.body.dataset.fans = String(state.fanDraws);
+      status(single.result, state.fan, performance.now() - t0);
     }
+    fanNote(state.fan);
+    scheduleLoops(body);
   } catch (err) {
-    showError("could not reach the Tokenworld server: " + err);
+    showError(err instanceof TypeError ? "could not reach the Tokenworld server: " + err : err.message);
   } finally {
     state.inFlight = false;
     if (state.pending) runPending();
   }
+}
+
+function status(result, fan, ms) {
+  document.getElementById("status").textContent =
+    `${result.engine} engine: model ${(1000 * result.seconds).toFixed(0)} ms` +
+    (fan ? `, ${fan.n.toLocaleString()} runs ${(1000 * fan.seconds).toFixed(0)} ms` : "") +
+    `, redrawn in ${ms.toFixed(0)} ms` + (result.status === "diverged" ? ` — diverged at ${result.diverged_at}` : "");
 }
 
 // The loop view follows the charts a moment later: scoring every loop takes seconds, so it
@@ -283,27 +464,45 @@ async function download() {
   link.remove();
 }
 
-function resetControls() {
-  buildLevers(state.meta);
-  buildUncertainties(state.meta);
+function resetControls(given = {}) {
+  buildLevers(state.meta, given.levers);
+  buildUncertainties(state.meta, given.set);
   schedule();
 }
 
 async function start() {
   const response = await fetch("/api/meta");
   state.meta = await response.json();
+  // How each value is shown: its units in words and the factor from the model's units.
+  const plain = (spec) => { spec.plain = { unit: spec.shown_units, scale: spec.scale }; };
+  state.meta.levers.forEach((lever) => lever.arguments.forEach(plain));
+  state.meta.uncertainties.forEach(plain);
+  state.meta.charts.forEach(plain);
+  const given = readAddress(state.meta);
   const picker = document.getElementById("scenario");
-  for (const s of state.meta.scenarios) picker.append(el("option", { value: s.name, textContent: s.name, selected: s.name === "baseline" }));
+  for (const s of state.meta.scenarios) picker.append(el("option", { value: s.name, textContent: s.name, selected: s.name === given.scenario }));
   const describe = () => {
     const s = state.meta.scenarios.find((x) => x.name === picker.value);
     document.getElementById("scenario-description").textContent = s ? s.description : "";
   };
   picker.addEventListener("change", () => { describe(); resetControls(); });
-  document.getElementById("reset").addEventListener("click", resetControls);
+  document.getElementById("reset").addEventListener("click", () => resetControls());
   document.getElementById("download").addEventListener("click", download);
+  const fans = document.getElementById("fans");
+  const runs = document.getElementById("fan-runs");
+  state.fans = given.fans;
+  state.fanRuns = given.runs;
+  fans.checked = state.fans;
+  if (![...runs.options].some((o) => Number(o.value) === state.fanRuns)) {
+    runs.append(el("option", { value: String(state.fanRuns), textContent: `${state.fanRuns.toLocaleString()} runs` }));
+  }
+  runs.value = String(state.fanRuns);
+  fans.addEventListener("change", () => { state.fans = fans.checked; schedule(); });
+  runs.addEventListener("change", () => { state.fanRuns = Number(runs.value); schedule(); });
   describe();
   buildCharts(state.meta);
-  resetControls();
+  if (given.errors.length) state.notice = "This address has settings the explorer cannot use: " + given.errors.join("; ");
+  resetControls(given);
 }
 
 start();

@@ -12,7 +12,6 @@ import warnings
 
 import numpy as np
 import pytest
-
 from conftest import MODELS
 
 from sdlib.core.errors import BadInput, UnsupportedConstruct

@@ -24,13 +24,16 @@ import numpy as np
 from pysd.translators.structures import abstract_expressions as ax
 
 from ..core.errors import BadInput, ModelError
-from .evaluate import KERNEL_FUNCTIONS, evaluate_python
-from .expressions import Code, Context, Refused, TableSet, Translator
+from ..core.evaluate import evaluate_python
+from ..core.expressions import Code, Context, Refused, TableSet, Translator
+from . import ufuncs
 from .fold import Folded, fold
-from .statefuls import INIT_ARGS, OUT_ARGS, STEP_ARGS, StatefulCode, arguments, group_code, merged, \
-    scalar_code
+from .statefuls import INIT_ARGS, OUT_ARGS, STEP_ARGS, StatefulCode, arguments, group_code, merged, scalar_code
 
 DIVERGENCE_BOUND = 1e300
+KERNEL_FUNCTIONS = ("nmin", "nmax", "nanmin2", "nanmax2", "nz", "nz1", "xidz", "zidz", "step", "ramp", "pulse",
+                    "integer", "quantum", "modulo", "lookup", "lookup_vensim", "data", "ppow", "uniform01",
+                    "random_uniform", "random_normal", "random_exponential")
 METHODS = ("euler", "rk4")
 REF = re.compile(r"\b(c|o)(\d+)\b")
 
@@ -152,7 +155,8 @@ class Kernel:
         self.s = structure
         self.method = method
         self.loader = loader
-        self.translator = Translator(structure, "kernel", tables=TableSet(loader), exact=exact)
+        self.translator = Translator(structure, "kernel", tables=TableSet(loader),
+                                     exact=exact and ufuncs.table() is not None)
         self.codes: dict[int, Code] = {}
         self.args: dict[int, dict] = {}  # stateful id -> argument -> Code
         self.globals: list[str] = []

@@ -22,14 +22,15 @@ import pandas as pd
 
 from ..core.controls import Controls
 from ..core.errors import BadInput, UnknownName, UnsupportedConstruct
+from ..core.expressions import Code, Context, Translator
 from ..core.paths import cache_dir
 from ..core.spec import ModelSpec, name_key
 from . import functions, ufuncs
 from .codegen import Generated, Statics, generate
 from .data import DataLoader
-from .expressions import Code, Context, Translator
 from .result import BatchResult
 from .structure import Structure
+
 
 def _load_kernel(source: str):
     """Import the kernel from its cache folder, checked first: the source must be the generated one

@@ -17,7 +17,7 @@ import numpy as np
 from pysd.translators.structures import abstract_expressions as ax
 
 from ..core.errors import UnsupportedConstruct
-from .expressions import Code
+from ..core.expressions import Code
 
 # The arguments of each construct, as PySD's builders name them.
 ARGUMENTS = {

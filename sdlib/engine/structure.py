@@ -168,7 +168,7 @@ class Structure:
 
     def instantiate(self, section, arguments, ctx, translator):
         """One call of a macro: hidden vars for its arguments (evaluated where the call is) and its elements."""
-        from .expressions import Context, MacroInstance
+        from ..core.expressions import Context, MacroInstance
 
         if len(arguments) != len(section.params):
             translator.refuse(f"the macro {section.name.upper()} called with {len(arguments)} arguments "

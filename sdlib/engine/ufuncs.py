@@ -21,14 +21,9 @@ from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic
 
-# Vensim function -> (numpy ufunc name, number of inputs)
-UFUNCS = {
-    "exp": ("exp", 1), "ln": ("log", 1), "sin": ("sin", 1), "cos": ("cos", 1), "tan": ("tan", 1),
-    "arcsin": ("arcsin", 1), "arccos": ("arccos", 1), "arctan": ("arctan", 1), "sinh": ("sinh", 1),
-    "cosh": ("cosh", 1), "tanh": ("tanh", 1), "log": ("log", 1),
-    "power": ("power", 2),
-}
-ORDER = sorted({name for name, _ in UFUNCS.values()})  # row of each numpy ufunc in the table
+from ..core.expressions import UFUNC_ORDER, UFUNCS
+
+ORDER = UFUNC_ORDER  # row of each numpy ufunc in the table
 ARITY = {name: nin for name, nin in UFUNCS.values()}
 SCRATCH = 12  # float64 slots per run: inputs, output, then the loop's data pointers, length, strides
 

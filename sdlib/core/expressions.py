@@ -30,8 +30,16 @@ from dataclasses import dataclass, field
 import numpy as np
 from pysd.translators.structures import abstract_expressions as ax
 
-from ..core.errors import UnsupportedConstruct
-from . import ufuncs
+from .errors import UnsupportedConstruct
+
+# Vensim function -> (numpy ufunc name, number of inputs): computed by numpy on numbers in PySD.
+UFUNCS = {
+    "exp": ("exp", 1), "ln": ("log", 1), "sin": ("sin", 1), "cos": ("cos", 1), "tan": ("tan", 1),
+    "arcsin": ("arcsin", 1), "arccos": ("arccos", 1), "arctan": ("arctan", 1), "sinh": ("sinh", 1),
+    "cosh": ("cosh", 1), "tanh": ("tanh", 1), "log": ("log", 1),
+    "power": ("power", 2),
+}
+UFUNC_ORDER = sorted({name for name, _ in UFUNCS.values()})  # the row of each ufunc in the engine's table
 
 CONTROL_VARIABLES = {"time": "t", "time step": "dt", "initial time": "t0", "final time": "tf", "saveper": "saveper"}
 
@@ -172,8 +180,9 @@ class Translator:
         self.sites: list[str] = []  # where each power or random number is (for errors and streams)
         self.instances: list = []  # vars created for macro calls (translated by the caller)
         self._groups: dict = {}
-        # exact: EXP, LN, ... by numpy's own loops (PySD's bits, about twice the time of the C library's)
-        self._uf = exact and dialect == "kernel" and ufuncs.table() is not None
+        # exact: EXP, LN, ... by numpy's own loops (PySD's bits, about twice the time of the C library's);
+        # the engine asks for it only where numpy hands its loops out
+        self._uf = exact and dialect == "kernel"
         self.model = structure.path.name if structure is not None else "expression"
 
     # --- errors -----------------------------------------------------------------------------------
@@ -424,14 +433,14 @@ class Translator:
                     self.refuse(f"the function {name.upper()} (it depends on Time)", ctx)
                 code.dynamic = True
             return E(template.format(*[a.text for a in args]), any(a.array for a in args))
-        if name in ufuncs.UFUNCS or name == "log":
+        if name in UFUNCS:
             args = [self.expr(a, ctx, code) for a in node.arguments]
             array = any(a.array for a in args)
             if name == "log":
                 if len(args) != 2:
                     self.refuse("the function LOG with one argument", ctx)
                 return E(f"({self._ufunc('log', [args[0].text])} / {self._ufunc('log', [args[1].text])})", array)
-            return E(self._ufunc(ufuncs.UFUNCS[name][0], [a.text for a in args]), array)
+            return E(self._ufunc(UFUNCS[name][0], [a.text for a in args]), array)
         if name == "pi":
             return E("np.pi")
         if name == "if_then_else":
@@ -455,7 +464,7 @@ class Translator:
 
     def _ufunc(self, numpy_name: str, args: list[str]) -> str:
         if self.dialect == "kernel" and self._uf:
-            k = ufuncs.ORDER.index(numpy_name)
+            k = UFUNC_ORDER.index(numpy_name)
             if len(args) == 1:
                 return f"call1(UFT, {k}, UW, {args[0]})"
             return f"call2(UFT, {k}, UW, {args[0]}, {args[1]})"

@@ -150,10 +150,24 @@ class Context:
 
 @dataclass
 class E:
-    """A translated subexpression: its text and whether PySD computes it as an array."""
+    """A translated subexpression: its text and the dimensions PySD's array of it has (none: a number)."""
 
     text: str
-    array: bool = False
+    dims: tuple = ()
+
+    @property
+    def array(self) -> bool:
+        return bool(self.dims)
+
+
+def merge(*parts) -> tuple:
+    """The dimensions of an operation on several arrays, in PySD's order (first appearance)."""
+    dims: list = []
+    for part in parts:
+        for dim in (part.dims if isinstance(part, E) else part):
+            if dim not in dims:
+                dims.append(dim)
+    return tuple(dims)
 
 
 @dataclass
@@ -217,9 +231,11 @@ class Translator:
         if isinstance(node, ax.InlineLookupsStructure):
             table = self.tables.lookup(node.lookups, self, ctx)
             arg = self.expr(node.argument, ctx, code)
-            return E(self._lookup_text(arg.text, table), arg.array)
+            return E(self._lookup_text(arg.text, table), arg.dims)
         if isinstance(node, ax.GameStructure):
             return self.expr(node.expression, ctx, code)
+        if isinstance(node, (ax.AllocateAvailableStructure, ax.AllocateByPriorityStructure)):
+            return self._allocate(node, ctx, code)
         if isinstance(node, ax.InitialStructure) and self.dialect == "vector" and self.initial_name:
             # INITIAL(x) over a run's series: x's expression on the run's first values
             outer, self.cell_name = self.cell_name, self.initial_name
@@ -227,14 +243,14 @@ class Translator:
                 inner = self.expr(node.initial, ctx, Code(""))
             finally:
                 self.cell_name = outer
-            return E(f"({inner.text})")
+            return E(f"({inner.text})", inner.dims)
         for kind_cls, kind in STATEFUL_NODES.items():
             if isinstance(node, kind_cls):
                 if self.dialect != "kernel":
                     self.refuse(f"the stateful function {kind.upper()}", ctx)
                 stateful = self._stateful(node, kind, ctx)
                 code.statefuls.add(stateful.id)
-                return E(stateful.out, bool(ctx.defined))
+                return E(stateful.out, tuple(ctx.defined))
         name = type(node).__name__.replace("Structure", "")
         self.refuse(f"the construct {name}", ctx)
 
@@ -262,8 +278,8 @@ class Translator:
         if var.kind == "lookup":
             self.refuse(f"the lookup '{var.name}' used as a value", ctx)
         subs = list(node.subscripts.subscripts) if node.subscripts else []
-        labels, array = self._resolve(var, subs, ctx)
-        return self._value_of(var, labels, ctx, code, node, array)
+        labels, dims = self._resolve(var, subs, ctx)
+        return self._value_of(var, labels, ctx, code, node, dims)
 
     def _control(self, key: str) -> bool:
         var = self.s.vars.get(key)
@@ -278,22 +294,23 @@ class Translator:
             return None
         return self.s.find(reference)
 
-    def _value_of(self, var, labels: tuple, ctx: Context, code: Code, node, array: bool = False) -> E:
+    def _value_of(self, var, labels: tuple, ctx: Context, code: Code, node, dims: tuple = ()) -> E:
         cell = var.cells.get(labels)
         if cell is None:
             self.refuse(f"the element [{','.join(labels)}] of '{var.name}', which is outside its ranges", ctx)
         code.refs.add(cell)
         code.irefs.add(cell)
-        return E(self.cell_name(cell), array)
+        return E(self.cell_name(cell), dims)
 
-    def _resolve(self, var, subs: list, ctx: Context) -> tuple[tuple, bool]:
-        """The element of each of var's dimensions that a reference with these subscripts reads here."""
+    def _resolve(self, var, subs: list, ctx: Context) -> tuple[tuple, tuple]:
+        """The element of each of var's dimensions that a reference with these subscripts reads here,
+        and the dimensions PySD gives the reference (a mapped range takes the name it maps to)."""
         if len(subs) != len(var.dims):
             if not subs:
                 self.refuse(f"the subscripted variable '{var.name}' used without subscripts", ctx)
             self.refuse(f"'{var.name}' referred to with {len(subs)} subscripts (it has {len(var.dims)})", ctx)
         if not subs:
-            return (), False
+            return (), ()
         manager = self.s.subscripts
         try:
             coords = manager.make_coord_dict(subs)
@@ -301,32 +318,32 @@ class Translator:
             self.refuse(f"the unknown subscript {exc} of '{var.name}'", ctx)
         if len(coords) != len(subs):
             self.refuse(f"a reference to '{var.name}' that repeats a subscript range", ctx)
-        labels, array = [], False
+        labels, dims = [], []
         for (dim, elements), own in zip(coords.items(), var.dims):
             if len(elements) == 1:
                 label = elements[0]
             else:
-                array = True
-                label = self._bound(dim, elements, ctx, var)
+                label, name = self._bound(dim, elements, ctx, var)
+                dims.append(name)
             if label not in var.coords[own]:
                 self.refuse(f"'{var.name}[{label}]', which is not one of its elements", ctx)
             labels.append(label)
-        return tuple(labels), array
+        return tuple(labels), tuple(dims)
 
-    def _bound(self, dim: str, elements: list, ctx: Context, var) -> str:
-        """The element a subscript range of a reference takes at this point."""
+    def _bound(self, dim: str, elements: list, ctx: Context, var) -> tuple[str, str]:
+        """The element a subscript range of a reference takes at this point, and the range's name there."""
         if dim in ctx.point:
             label = ctx.point[dim]
             if label not in elements:
                 self.refuse(f"the range {dim} of '{var.name}', which does not hold '{label}'", ctx)
-            return label
+            return label, dim
         if not dim.endswith("!"):
             for mapped in self.s.subscripts.mapping.get(dim, []):
                 if mapped in ctx.defined and mapped in ctx.point:
                     position = self.s.elements_of(mapped).index(ctx.point[mapped])
                     if position >= len(elements):
                         self.refuse(f"the mapping of {dim} to {mapped} (of different lengths)", ctx)
-                    return elements[position]
+                    return elements[position], mapped
         self.refuse(f"the subscript range {dim} of '{var.name}', which the equation neither defines, "
                     f"maps nor sums over", ctx)
 
@@ -339,14 +356,14 @@ class Translator:
         if dim not in ctx.point:
             self.refuse(f"the subscript range {dim} used as a value outside an equation over it", ctx)
         values = eval(text, {"np": np, "_subscript_dict": self.s.subscripts.subscripts})  # noqa: S307 - PySD's text
-        return E(repr(float(np.asarray(values)[list(elements).index(ctx.point[dim])])), True)
+        return E(repr(float(np.asarray(values)[list(elements).index(ctx.point[dim])])), (dim,))
 
     # --- operators --------------------------------------------------------------------------------
     def _arithmetic(self, node, ctx: Context, code: Code) -> E:
         ops = list(node.operators)
         if ops == ["negative"]:
             arg = self.expr(node.arguments[0], ctx, code)
-            return E(f"(-{arg.text})", arg.array)
+            return E(f"(-{arg.text})", arg.dims)
         if ops and ops[-1] == "^" and set(ops) == {"^"}:
             return self._power_chain(node, ctx, code)
         if any(op not in OPERATORS for op in ops):
@@ -355,18 +372,18 @@ class Translator:
         text = args[0].text
         for op, arg in zip(ops, args[1:]):
             text = f"({text} {OPERATORS[op]} {arg.text})"
-        return E(text, any(a.array for a in args))
+        return E(text, merge(*args))
 
     def _power_chain(self, node, ctx: Context, code: Code) -> E:
         """a ^ b ^ c as PySD's Python reads `a**b**c`: from the right, a negative literal base negated after."""
         args = [self.expr(a, ctx, code) for a in node.arguments]
         right = args[-1]
-        array = any(a.array for a in args)
+        dims = merge(*args)
         for raw, left in zip(reversed(node.arguments[:-1]), reversed(args[:-1])):
             negate = isinstance(raw, (int, float, np.integer, np.floating)) and float(raw) < 0
-            base = E(repr(-float(raw)), left.array) if negate else left
-            text = self._pow(base, right, array, ctx)
-            right = E(f"(-{text})" if negate else text, array)
+            base = E(repr(-float(raw)), left.dims) if negate else left
+            text = self._pow(base, right, bool(dims), ctx)
+            right = E(f"(-{text})" if negate else text, dims)
         return right
 
     def _pow(self, base: E, exponent: E, array: bool, ctx: Context) -> str:
@@ -381,7 +398,7 @@ class Translator:
     def _logic(self, node, ctx: Context, code: Code) -> E:
         args = [self.expr(a, ctx, code) for a in node.arguments]
         ops = [op.upper() for op in node.operators]
-        array = any(a.array for a in args)
+        array = merge(*args)
         if ops == [":NOT:"]:
             if self.dialect == "vector":
                 return E(f"np.logical_not({args[0].text})", array)
@@ -411,10 +428,10 @@ class Translator:
             var = self._find(name, ctx) if not (ctx.macro is not None and name in ctx.macro.params) else None
             if var is not None and var.kind == "lookup":
                 subs = list(function.subscripts.subscripts) if function.subscripts else []
-                labels, _ = self._resolve(var, subs, ctx)
+                labels, fdims = self._resolve(var, subs, ctx)
                 table = self.tables.of_cell(var.cells[labels], self)
                 arg = self.expr(node.arguments[0], ctx, code)
-                return E(self._lookup_text(arg.text, table), arg.array or bool(subs))
+                return E(self._lookup_text(arg.text, table), merge(arg, fdims))
             if name in self.s.macros:
                 return self._macro(name, node, ctx, code)
         if name in SIMPLE:
@@ -432,10 +449,10 @@ class Translator:
                 if self.dialect == "python":
                     self.refuse(f"the function {name.upper()} (it depends on Time)", ctx)
                 code.dynamic = True
-            return E(template.format(*[a.text for a in args]), any(a.array for a in args))
+            return E(template.format(*[a.text for a in args]), merge(*args))
         if name in UFUNCS:
             args = [self.expr(a, ctx, code) for a in node.arguments]
-            array = any(a.array for a in args)
+            array = merge(*args)
             if name == "log":
                 if len(args) != 2:
                     self.refuse("the function LOG with one argument", ctx)
@@ -446,8 +463,8 @@ class Translator:
         if name == "if_then_else":
             cond, yes, no = (self.expr(a, ctx, code) for a in node.arguments)
             if self.dialect == "vector":
-                return E(f"np.where({cond.text}, {yes.text}, {no.text})", True)
-            return E(f"(({yes.text}) if ({cond.text}) else ({no.text}))", cond.array or yes.array or no.array)
+                return E(f"np.where({cond.text}, {yes.text}, {no.text})", merge(cond, yes, no))
+            return E(f"(({yes.text}) if ({cond.text}) else ({no.text}))", merge(cond, yes, no))
         if name == "active_initial":
             return self._active_initial(node, ctx, code)
         if name in AGGREGATES:
@@ -460,6 +477,10 @@ class Translator:
             return self._random(name, node, ctx, code)
         if name in LOOKUP_FUNCTIONS:
             return self._lookup_function(name, node, ctx, code)
+        if name in ("vector_sort_order", "vector_rank", "vector_reorder", "invert_matrix"):
+            return self._vector_function(name, node, ctx, code)
+        if name == "vector_select":
+            return self._vector_select(node, ctx, code)
         self.refuse(f"the function {name.upper()}", ctx)
 
     def _ufunc(self, numpy_name: str, args: list[str]) -> str:
@@ -490,7 +511,7 @@ class Translator:
         code.irefs |= init.refs
         code.statefuls |= run.statefuls | init.statefuls
         code.dynamic = code.dynamic or run.dynamic or init.dynamic or True
-        return E(f"(({init_text.text}) if INIT else ({run_text.text}))", run_text.array or init_text.array)
+        return E(f"(({init_text.text}) if INIT else ({run_text.text}))", merge(run_text, init_text))
 
     def _aggregate(self, name: str, node, ctx: Context, code: Code) -> E:
         """SUM, PROD, VMIN, VMAX over the ranges marked `!`, unrolled over their elements."""
@@ -502,24 +523,117 @@ class Translator:
                     summed.append(sub)
         if not summed:
             self.refuse(f"{name.upper()} without a subscript range marked '!'", ctx)
-        terms = []
-        for labels in itertools.product(*(self.s.elements_of(dim) for dim in summed)):
-            inner = Context(ctx.cell, {**ctx.point, **dict(zip(summed, labels))}, ctx.defined, ctx.macro)
-            terms.append(self.expr(arg, inner, code).text)
         if self.dialect == "vector":
             self.refuse(f"{name.upper()} (for the loop analysis)", ctx)
+        parts = self._gather(arg, ctx, code, summed)
+        terms = [p.text for p in parts]
+        dims = tuple(d for d in parts[0].dims if not d.endswith("!"))
         if name == "sum":
-            return E(_pairwise([f"nz({t})" for t in terms]), False)
+            return E(_pairwise([f"nz({t})" for t in terms]), dims)
         if name == "prod":
             text = f"nz1({terms[0]})"
             for term in terms[1:]:
                 text = f"({text} * nz1({term}))"
-            return E(text, False)
+            return E(text, dims)
         fn = "nanmin2" if name == "vmin" else "nanmax2"
         text = terms[0]
         for term in terms[1:]:
             text = f"{fn}({text}, {term})"
-        return E(text, False)
+        return E(text, dims)
+
+    def _gather(self, node, ctx: Context, code: Code, dims: list) -> list[E]:
+        """The expression at every combination of elements of these ranges (in C order), the others as here."""
+        parts = []
+        for labels in itertools.product(*(self.s.elements_of(dim) for dim in dims)):
+            inner = Context(ctx.cell, {**ctx.point, **dict(zip(dims, labels))}, ctx.defined, ctx.macro)
+            parts.append(self.expr(node, inner, code))
+        return parts
+
+    # --- functions of a whole vector -------------------------------------------------------------
+    def _last_dims(self, node, ctx: Context, count: int, what: str) -> list:
+        """The last `count` ranges of an argument, as PySD names them; each must be one of the equation's."""
+        if self.dialect != "kernel":
+            self.refuse(what, ctx)
+        if any(True for _ in _statefuls(node)):
+            self.refuse(f"a stateful function inside {what}", ctx)
+        dims = self.expr(node, ctx, Code("")).dims
+        if len(dims) < count or any(d not in ctx.point for d in dims[-count:]):
+            self.refuse(f"{what} of an argument whose last subscript ranges are not the equation's", ctx)
+        return list(dims[-count:])
+
+    def _vector_function(self, name: str, node, ctx: Context, code: Code) -> E:
+        """VECTOR SORT ORDER, VECTOR RANK, VECTOR REORDER (along the last range) and INVERT MATRIX
+        (over the last two): the whole vector or matrix, and this cell's place in it."""
+        what = name.upper().replace("_", " ")
+        arg = node.arguments[0]
+        dims = self._last_dims(arg, ctx, 2 if name == "invert_matrix" else 1, what)
+        parts = self._gather(arg, ctx, code, dims)
+        values = f"np.array([{', '.join(p.text for p in parts)}])"
+        places = [self.s.elements_of(d).index(ctx.point[d]) for d in dims]
+        other = self.expr(node.arguments[1], ctx, code) if len(node.arguments) > 1 else E("0.0")
+        if name == "invert_matrix":
+            n = len(self.s.elements_of(dims[0]))
+            if n != len(self.s.elements_of(dims[1])):
+                self.refuse("INVERT MATRIX of a matrix that is not square", ctx)
+            return E(f"invert_matrix({values}, {n}, {places[0]}, {places[1]})", merge(*parts))
+        if name == "vector_reorder":
+            return E(f"vector_reorder({values}, {other.text})", merge(*parts, other))
+        return E(f"{name}({values}, {other.text}, {places[0]})", merge(*parts, other))
+
+    def _vector_select(self, node, ctx: Context, code: Code) -> E:
+        """VECTOR SELECT(selection, values, missing, action, error) over the ranges marked '!'."""
+        if self.dialect != "kernel":
+            self.refuse("VECTOR SELECT", ctx)
+        selection, values, missing, action, error = node.arguments
+        summed = []
+        for ref in list(_references(selection)) + list(_references(values)):
+            for sub in (ref.subscripts.subscripts if ref.subscripts else []):
+                if sub.endswith("!") and sub not in summed and sub not in ctx.point:
+                    summed.append(sub)
+        if not summed:
+            self.refuse("VECTOR SELECT without a subscript range marked '!'", ctx)
+        sel = self._gather(selection, ctx, code, summed)
+        val = self._gather(values, ctx, code, summed)
+        rest = [self.expr(a, ctx, code) for a in (missing, action, error)]
+        self.sites.append(f"VECTOR SELECT in '{self._site_owner(ctx)}' with an error action PySD raises "
+                          f"(or an unknown numerical action)")
+        dims = tuple(d for d in merge(*sel, *val, *rest) if not d.endswith("!"))
+        return E(f"vector_select(np.array([{', '.join(p.text for p in sel)}]), "
+                 f"np.array([{', '.join(p.text for p in val)}]), {rest[0].text}, {rest[1].text}, "
+                 f"{rest[2].text}, E, {len(self.sites)})", dims)
+
+    def _allocate(self, node, ctx: Context, code: Code) -> E:
+        """ALLOCATE AVAILABLE and ALLOCATE BY PRIORITY along the request's last range, by PySD's own code."""
+        available = isinstance(node, ax.AllocateAvailableStructure)
+        what = "ALLOCATE AVAILABLE" if available else "ALLOCATE BY PRIORITY"
+        dims = self._last_dims(node.request, ctx, 1, what)
+        request = self._gather(node.request, ctx, code, dims)
+        place = self.s.elements_of(dims[0]).index(ctx.point[dims[0]])
+        self.sites.append(f"{what} in '{self._site_owner(ctx)}' (PySD's allocation refused its input)")
+        site = len(self.sites)
+        requests = f"np.array([{', '.join(p.text for p in request)}])"
+        if available:
+            profile = node.pp
+            var = self._find(profile.reference, ctx) if isinstance(profile, ax.ReferenceStructure) else None
+            if var is None or not var.dims or not profile.subscripts:
+                self.refuse(f"{what} with priorities that are not a subscripted variable", ctx)
+            # PySD reads the whole last range of the priorities (the profile), whatever the reference says
+            subs = list(profile.subscripts.subscripts[:-1]) + [var.dims[-1]]
+            whole = ax.ReferenceStructure(profile.reference, ax.SubscriptsReferenceStructure(subs))
+            profiles = self._gather(whole, ctx, code, dims + [var.dims[-1]])
+            supply = self.expr(node.avail, ctx, code)
+            n = len(request)
+            table = f"np.array([{', '.join(p.text for p in profiles)}]).reshape(({n}, {len(profiles) // n}))"
+            return E(f"allocate_available({requests}, {table}, {supply.text}, {place}, E, {site})",
+                     tuple(ctx.defined))
+        priority = self._gather(node.priority, ctx, code, dims)
+        width, supply = self.expr(node.width, ctx, code), self.expr(node.supply, ctx, code)
+        return E(f"allocate_by_priority({requests}, np.array([{', '.join(p.text for p in priority)}]), "
+                 f"{width.text}, {supply.text}, {place}, E, {site})", tuple(ctx.defined))
+
+    def _site_owner(self, ctx: Context) -> str:
+        """Where an error slot points: the variable (the same slot for every element of an equation)."""
+        return ctx.cell.var.name if ctx.cell is not None else "the expression"
 
     def _elmcount(self, node, ctx: Context) -> E:
         arg = node.arguments[0]
@@ -539,7 +653,7 @@ class Translator:
             self.refuse("GET TIME VALUE (it depends on Time)", ctx)
         code.dynamic = True
         off = self.expr(offset, ctx, code)
-        return E(f"(t + {off.text})", off.array)
+        return E(f"(t + {off.text})", off.dims)
 
     def _random(self, name: str, node, ctx: Context, code: Code) -> E:
         if self.dialect != "kernel":
@@ -553,13 +667,14 @@ class Translator:
         site = len(self.sites)
         seed = args[count - 1].text if count else "0.0"
         u = f"uniform01({seed}, SEED, r, {site}, k)"
+        dims = tuple(ctx.defined)  # PySD draws one number per element of the equation
         if name == "random_0_1":
-            return E(u)
+            return E(u, dims)
         if name == "random_uniform":
-            return E(f"random_uniform({args[0].text}, {args[1].text}, {u})")
+            return E(f"random_uniform({args[0].text}, {args[1].text}, {u})", dims)
         if name == "random_normal":
-            return E(f"random_normal({args[0].text}, {args[1].text}, {args[2].text}, {args[3].text}, {u})")
-        return E(f"random_exponential({args[0].text}, {args[1].text}, {args[2].text}, {args[3].text}, {u})")
+            return E(f"random_normal({args[0].text}, {args[1].text}, {args[2].text}, {args[3].text}, {u})", dims)
+        return E(f"random_exponential({args[0].text}, {args[1].text}, {args[2].text}, {args[3].text}, {u})", dims)
 
     def _lookup_function(self, name: str, node, ctx: Context, code: Code) -> E:
         """Vensim's LOOKUP EXTRAPOLATE / FORWARD / BACKWARD (PySD does not implement them)."""
@@ -568,12 +683,12 @@ class Translator:
         if var is None or var.kind != "lookup":
             self.refuse(f"{name.upper()} of something other than a lookup", ctx)
         subs = list(target.subscripts.subscripts) if target.subscripts else []
-        labels, _ = self._resolve(var, subs, ctx)
+        labels, fdims = self._resolve(var, subs, ctx)
         table = self.tables.of_cell(var.cells[labels], self)
         x = self.expr(arg, ctx, code)
         if self.dialect != "kernel":
             self.refuse(name.upper(), ctx)
-        return E(f"lookup_vensim({x.text}, LX{table.id}, LY{table.id}, {LOOKUP_FUNCTIONS[name]})", x.array)
+        return E(f"lookup_vensim({x.text}, LX{table.id}, LY{table.id}, {LOOKUP_FUNCTIONS[name]})", merge(x, fdims))
 
     def _macro(self, name: str, node, ctx: Context, code: Code) -> E:
         """A macro call: the macro's elements are instantiated once per call (and per cell)."""
@@ -656,6 +771,18 @@ def _references(node):
     elif hasattr(node, "__dict__") and not isinstance(node, (int, float)):
         for value in vars(node).values():
             yield from _references(value)
+
+
+def _statefuls(node):
+    """Every stateful construct inside an expression."""
+    if isinstance(node, tuple(STATEFUL_NODES)):
+        yield node
+    elif isinstance(node, (list, tuple)):
+        for item in node:
+            yield from _statefuls(item)
+    elif hasattr(node, "__dict__") and not isinstance(node, (int, float)):
+        for value in vars(node).values():
+            yield from _statefuls(value)
 
 
 def _pairwise(terms: list[str]) -> str:

@@ -33,7 +33,9 @@ from .statefuls import INIT_ARGS, OUT_ARGS, STEP_ARGS, StatefulCode, arguments, 
 DIVERGENCE_BOUND = 1e300
 KERNEL_FUNCTIONS = ("nmin", "nmax", "nanmin2", "nanmax2", "nz", "nz1", "xidz", "zidz", "step", "ramp", "pulse",
                     "integer", "quantum", "modulo", "lookup", "lookup_vensim", "data", "ppow", "uniform01",
-                    "random_uniform", "random_normal", "random_exponential")
+                    "random_uniform", "random_normal", "random_exponential", "vector_sort_order", "vector_rank",
+                    "vector_reorder", "vector_select", "invert_matrix", "allocate_available",
+                    "allocate_by_priority")
 METHODS = ("euler", "rk4")
 REF = re.compile(r"\b(c|o)(\d+)\b")
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, objmode
 
 SMALL_VENSIM = 1e-6  # what Vensim (and PySD) consider zero
 
@@ -222,6 +222,148 @@ def data(t, xs, ys, mode):
     if mode == 3:
         return ys[j]
     return np.interp(t, xs, ys)
+
+
+# --- functions of a whole vector (VECTOR ..., INVERT MATRIX, ALLOCATE ...) -----------------------
+
+@njit(cache=True)
+def psum(values):
+    """numpy's pairwise sum of a vector (what xarray's sum computes on one dimension)."""
+    n = values.shape[0]
+    if n < 8:
+        total = 0.0
+        for i in range(n):
+            total += values[i]
+        return total
+    if n <= 128:
+        r = values[:8].copy()
+        i = 8
+        while i < n - (n % 8):
+            for j in range(8):
+                r[j] += values[i + j]
+            i += 8
+        total = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+        while i < n:
+            total += values[i]
+            i += 1
+        return total
+    half = n // 2
+    half -= half % 8
+    return psum(values[:half]) + psum(values[half:])
+
+
+@njit(cache=True)
+def _sort_order(values, direction):
+    order = np.argsort(values, kind="mergesort")
+    return order[::-1].copy() if direction <= 0 else order
+
+
+@njit(cache=True)
+def vector_sort_order(values, direction, i):
+    """VECTOR SORT ORDER: the position (0-based) of the i-th smallest (direction > 0) or largest value."""
+    return float(_sort_order(values, direction)[i])
+
+
+@njit(cache=True)
+def vector_rank(values, direction, i):
+    """VECTOR RANK: the rank (1-based) of value i, as PySD's argsort of the sort order."""
+    return float(np.argsort(_sort_order(values, direction), kind="mergesort")[i] + 1)
+
+
+@njit(cache=True)
+def vector_reorder(values, index):
+    """VECTOR REORDER: the value at the position a sort order gives."""
+    return values[int(index)]
+
+
+@njit(cache=True)
+def vector_select(selection, values, missing, action, error, E, site):
+    """VECTOR SELECT as PySD: the selected values (non-zero selection) combined by numerical action;
+    the missing value when nothing is selected; an error action that PySD raises marks the run."""
+    n = selection.shape[0]
+    selected = 0
+    for i in range(n):
+        if selection[i] != 0:
+            selected += 1
+    if (selected == 0 and (error == 1 or error == 3)) or (selected > 1 and (error == 2 or error == 3)):
+        if E[0] == 0:
+            E[0] = site
+        return np.nan
+    if action != np.floor(action) or action < 0 or action > 10:
+        if E[0] == 0:
+            E[0] = site
+        return np.nan
+    array = np.empty(n)
+    for i in range(n):
+        if selection[i] == 0:
+            array[i] = np.nan
+        elif action <= 4:
+            array[i] = selection[i] * values[i]
+        elif action == 5:
+            array[i] = values[i] ** selection[i]
+        else:
+            array[i] = values[i]
+    if selected == 0:
+        return missing
+    if action == 0 or action == 6:
+        return psum(np.where(np.isnan(array), 0.0, array))
+    if action == 1 or action == 5 or action == 7:
+        total = 1.0
+        for i in range(n):
+            if array[i] == array[i]:
+                total *= array[i]
+        return total
+    if action == 2 or action == 8:
+        return np.nanmin(array)
+    if action == 3 or action == 9:
+        return np.nanmax(array)
+    return psum(np.where(np.isnan(array), 0.0, array)) / selected
+
+
+@njit(cache=True)
+def invert_matrix(values, n, i, j):
+    """INVERT MATRIX: element (i, j) of the inverse of the n x n matrix given row by row."""
+    return np.linalg.inv(values.reshape((n, n)))[i, j]
+
+
+def _allocate_available(request, profiles, available, i):
+    from pysd.py_backend.allocation import _allocate_available_1d
+
+    try:
+        with np.errstate(all="ignore"):
+            return float(_allocate_available_1d(request, profiles, available)[i]), True
+    except Exception:  # noqa: BLE001 - PySD refuses negative requests and the like
+        return np.nan, False
+
+
+def _allocate_by_priority(request, priority, width, supply, i):
+    from pysd.py_backend.allocation import _allocate_by_priority_1d
+
+    try:
+        with np.errstate(all="ignore"):
+            return float(_allocate_by_priority_1d(request, priority, width, supply)[i]), True
+    except Exception:  # noqa: BLE001
+        return np.nan, False
+
+
+@njit(cache=True)
+def allocate_available(request, profiles, available, i, E, site):
+    """ALLOCATE AVAILABLE by PySD's own algorithm (called in Python: it solves for a common priority)."""
+    with objmode(value="float64", ok="boolean"):
+        value, ok = _allocate_available(request, profiles, available, i)
+    if not ok and E[0] == 0:
+        E[0] = site
+    return value
+
+
+@njit(cache=True)
+def allocate_by_priority(request, priority, width, supply, i, E, site):
+    """ALLOCATE BY PRIORITY by PySD's own algorithm."""
+    with objmode(value="float64", ok="boolean"):
+        value, ok = _allocate_by_priority(request, priority, width, supply, i)
+    if not ok and E[0] == 0:
+        E[0] = site
+    return value
 
 
 # --- random numbers (documented stream, see the module's docstring) ------------------------------

@@ -21,7 +21,7 @@ from sdlib.engine import compile_spec
 
 CONTROLS = ("FINAL TIME = 10\n ~ Year\n ~ |\nINITIAL TIME = 0\n ~ Year\n ~ |\nSAVEPER = 1\n ~ Year\n ~ |\n"
             "TIME STEP = 0.5\n ~ Year\n ~ |\n")
-DATA = "t,v,w\n0,1,10\n4,3,20\n10,2,40\n"
+DATA = "t,v,w\n0,1,10\n4,3,20\n10,2,40\n"  # times in column A, two series in B and C
 
 
 def write_model(tmp_path, equations: str, data: bool = False):

@@ -213,7 +213,8 @@ def group_code(g: str, kind: str, node, K: int, a: dict, method: str, refuse, va
         init = [f"{n} = int(round(max(({a['delay_time']}) / dt, 1.0) + 1e-6))", f"{P} = np.empty(({K}, {n}))", loop,
                 f"    for q in range({n}):", f"        {P}[p, q] = {a['initial']}", f"    {S}[p] = {P}[p, 0]",
                 f"{ptr} = 0"]
-        update = [loop, f"    {P}[p, {ptr}] = {IN}[p]", f"{ptr} = ({ptr} + 1) % {n}", loop, f"    {S}[p] = {P}[p, {ptr}]"]
+        update = [loop, f"    {P}[p, {ptr}] = {IN}[p]", f"{ptr} = ({ptr} + 1) % {n}",
+                  loop, f"    {S}[p] = {P}[p, {ptr}]"]
         return StatefulCode(init, [loop, f"    {O}[p] = {S}[p]"], [loop, f"    {IN}[p] = {a['input']}"], update,
                             continuous=False, alloc_lines=alloc + [f"{IN} = np.empty({K})"])
     if kind in ("smooth", "delay"):

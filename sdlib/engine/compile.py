@@ -135,6 +135,8 @@ class CompiledModel:
         for j, cell in enumerate(self.generated.constants):
             self._constant_index.setdefault(cell.var.key, []).append(j)
         self.order = [cell.column for cell in self.generated.saved]
+        # Random numbers come from the engine's own documented stream, not PySD's
+        self.uses_random = any(site.startswith("RANDOM") for site in self.generated.sites)
         self._controls = self._static_controls()
 
     # --- time grid -------------------------------------------------------------------------------

@@ -562,6 +562,7 @@ def generate(structure, method: str = "euler", loader=None, exact: bool = False)
         for line in lines_:
             w(ind + line)
     w(ind + "INIT = False")
+    _initial_nans(w, ind, [c for sc in scs for c in sc.check])
     w(ind + "isave = 0")
     w(ind + "while True:")
     ind2 = ind + "    "
@@ -596,9 +597,6 @@ def generate(structure, method: str = "euler", loader=None, exact: bool = False)
     for sc in scs:
         for line in sc.save_lines:
             w(ind2 + line)
-    for expr, is_array, previous in checks:
-        if not is_array:
-            w(ind2 + f"{previous} = {expr}")
     for sc in scs:
         for line in sc.update_lines:
             w(ind2 + line)
@@ -632,10 +630,13 @@ def _save_lines(w, ind, k: Kernel):
 
 
 def _divergence_check(w, ind, checks):
-    """Diverged: a state passed the bound, became infinite, or became NaN from a number."""
+    """Diverged: a state passed the bound, became infinite, or became NaN from a number.
+
+    The usual case costs one comparison per state; NAN[i] remembers which scalar states were
+    already NaN (set at initialisation, updated whenever some state is not a bounded number)."""
     if not checks:
         return
-    scalar = [f"(abs({c}) <= {DIVERGENCE_BOUND} or ({c} != {c} and {p} != {p}))" for c, a, p in checks if not a]
+    scalars = [c for c, a, _ in checks if not a]
     arrays = [(c, p) for c, a, p in checks if a]
     if arrays:
         w(ind + "ok = True")
@@ -645,11 +646,27 @@ def _divergence_check(w, ind, checks):
             w(ind + f"    x = {x}")
             w(ind + f"    if not (abs(x) <= {DIVERGENCE_BOUND} or (x != x and {previous}[p] != {previous}[p])):")
             w(ind + "        ok = False")
-        scalar = ["ok"] + scalar
-    w(ind + "if not (" + " and ".join(scalar) + "):")
-    w(ind + "    STATUS[r] = 1")
-    w(ind + "    DIVAT[r] = t")
-    w(ind + "    break")
+    fast = (["ok"] if arrays else []) + [f"abs({c}) <= {DIVERGENCE_BOUND}" for c in scalars]
+    w(ind + "if not (" + " and ".join(fast) + "):")
+    w(ind + "    bad = " + ("not ok" if arrays else "False"))
+    for i, c in enumerate(scalars):
+        w(ind + f"    x = {c}")
+        w(ind + f"    if (x != x and not NAN[{i}]) or abs(x) > {DIVERGENCE_BOUND}:")
+        w(ind + "        bad = True")
+        w(ind + f"    NAN[{i}] = x != x")
+    w(ind + "    if bad:")
+    w(ind + "        STATUS[r] = 1")
+    w(ind + "        DIVAT[r] = t")
+    w(ind + "        break")
+
+
+def _initial_nans(w, ind, checks):
+    """Which scalar states are NaN from the start (a model's :NA:): not a divergence."""
+    scalars = [c for c, a, _ in checks if not a]
+    if scalars:
+        w(ind + f"NAN = np.zeros({len(scalars)}, dtype=np.bool_)")
+        for i, c in enumerate(scalars):
+            w(ind + f"NAN[{i}] = {c} != {c}")
 
 
 def _rk4_stages(w, ind, scs, k: Kernel, evaluate):

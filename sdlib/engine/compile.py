@@ -127,10 +127,11 @@ class CompiledModel:
         self._module, self.folder = _load_kernel(self.generated.source)
         self.kernel = self._module.kernel  # over many runs, in parallel
         self.kernel1 = self._module.kernel1  # one run (compiles in about half the time)
-        self._saved_index = {}
+        self._saved_index: dict[str, list[int]] = {}  # a column, or a subscripted variable's every column
         for i, cell in enumerate(self.generated.saved):
             self._saved_index.setdefault(name_key(cell.column), []).append(i)
-            self._saved_index.setdefault(cell.var.key, []).append(i) if cell.column != cell.var.name else None
+            if cell.column != cell.var.name:
+                self._saved_index.setdefault(cell.var.key, []).append(i)
         self._constant_index: dict[str, list[int]] = {}
         for j, cell in enumerate(self.generated.constants):
             self._constant_index.setdefault(cell.var.key, []).append(j)

@@ -83,7 +83,7 @@ def _run_pysd(path: Path, record: dict):
         try:
             model = pysd.read_vensim(str(folder / path.name), data_files=files or None)
             frame = model.run()
-        except Exception as exc:  # noqa: BLE001 - any PySD failure is a result here
+        except Exception as exc:  # any PySD failure is a result here
             record["pysd"] = {"status": "error", "error": _first_line(exc)}
             return None
     record["pysd"] = {"status": "ok", "seconds": round(time.perf_counter() - started, 3),
@@ -116,7 +116,7 @@ def _against_canonical(path: Path, frame) -> dict:
         return {"status": "none"}
     try:
         canon = load_outputs(file, encoding=detect_encoding(file))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return {"status": "unreadable", "error": _first_line(exc)}
     times = np.asarray(frame.index, dtype=float)
     ctimes = np.asarray(canon.index, dtype=float)
@@ -152,7 +152,7 @@ def _run_batch(path: Path, pysd_frame, exact: bool = False) -> dict:
         frame = compiled.run().to_frame(0)
     except TokenworldError as exc:
         return {"status": "refused", "error": str(exc)[:300]}
-    except Exception as exc:  # noqa: BLE001 - a crash is what this bench counts
+    except Exception as exc:  # a crash is what this bench counts
         return {"status": "crashed", "error": _first_line(exc), "where": traceback.format_exc(limit=-3)[-600:]}
     result = {"seconds_compile": round(compiled_at - started, 3),
               "seconds_run": round(time.perf_counter() - compiled_at, 4)}
@@ -201,7 +201,7 @@ def _serve(conn, exact: bool):
             return
         try:
             conn.send(measure(path, exact))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             conn.send({"model": path, "batch": {"status": "crashed", "error": _first_line(exc)}})
 
 

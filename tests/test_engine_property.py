@@ -103,14 +103,14 @@ def _pysd_columns(path, texts: list[str], wanted) -> dict:
         warnings.simplefilter("ignore")
         try:
             model = pysd.read_vensim(str(path))
-        except Exception:  # noqa: BLE001 - a text PySD cannot translate is no example
+        except Exception:  # a text PySD cannot translate is no example
             return {}
         out = {}
         for i in wanted:
             try:
                 column = model.run(return_columns=[f"y{i}"])[f"y{i}"]
                 values = [complex(v) for v in column]
-            except Exception:  # noqa: BLE001 - PySD fails on this expression (division by zero, ...)
+            except Exception:  # PySD fails on this expression (division by zero, ...)
                 continue
             if all(v.imag == 0 for v in values):
                 out[i] = np.array([v.real for v in values])

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+from typing import Any, NoReturn
 
 import numpy as np
 from pysd.translators.structures import abstract_expressions as ax
@@ -96,7 +97,7 @@ class Stateful:
     id: int
     kind: str
     node: object
-    ctx: "Context"  # where its arguments are evaluated
+    ctx: Context  # where its arguments are evaluated
     group: tuple  # the same construct in the other cells of one component (PySD: one array object)
 
     @property
@@ -139,10 +140,10 @@ class Code:
 class Context:
     """Where an expression is evaluated: the cell, and each subscript range bound to an element."""
 
-    cell: object  # structure.Cell (None when evaluating a bare constant)
+    cell: Any  # the engine's Cell (None when evaluating a bare constant)
     point: dict  # range name -> element (the equation's ranges and any ranges being summed)
     defined: tuple  # the equation's own ranges (PySD's def_subs)
-    macro: object = None  # MacroInstance whose parameters and elements are in scope
+    macro: Any = None  # MacroInstance whose parameters and elements are in scope
 
     def owner(self) -> str:
         return self.cell.describe() if self.cell is not None else "the expression"
@@ -200,7 +201,7 @@ class Translator:
         self.model = structure.path.name if structure is not None else "expression"
 
     # --- errors -----------------------------------------------------------------------------------
-    def refuse(self, what: str, ctx: Context):
+    def refuse(self, what: str, ctx: Context) -> NoReturn:
         raise Refused(f"{self.model}: {what} in '{ctx.owner()}' is not supported by the batch engine "
                       f"(use --engine pysd)")
 
@@ -319,7 +320,7 @@ class Translator:
         if len(coords) != len(subs):
             self.refuse(f"a reference to '{var.name}' that repeats a subscript range", ctx)
         labels, dims = [], []
-        for (dim, elements), own in zip(coords.items(), var.dims):
+        for (dim, elements), own in zip(coords.items(), var.dims, strict=True):
             if len(elements) == 1:
                 label = elements[0]
             else:
@@ -355,7 +356,7 @@ class Translator:
         dim, elements = next(iter(subs.items()))
         if dim not in ctx.point:
             self.refuse(f"the subscript range {dim} used as a value outside an equation over it", ctx)
-        values = eval(text, {"np": np, "_subscript_dict": self.s.subscripts.subscripts})  # noqa: S307 - PySD's text
+        values = eval(text, {"np": np, "_subscript_dict": self.s.subscripts.subscripts})  # PySD's text
         return E(repr(float(np.asarray(values)[list(elements).index(ctx.point[dim])])), (dim,))
 
     # --- operators --------------------------------------------------------------------------------
@@ -370,7 +371,7 @@ class Translator:
             self.refuse(f"the operator {ops}", ctx)
         args = [self.expr(a, ctx, code) for a in node.arguments]
         text = args[0].text
-        for op, arg in zip(ops, args[1:]):
+        for op, arg in zip(ops, args[1:], strict=True):
             text = f"({text} {OPERATORS[op]} {arg.text})"
         return E(text, merge(*args))
 
@@ -379,7 +380,7 @@ class Translator:
         args = [self.expr(a, ctx, code) for a in node.arguments]
         right = args[-1]
         dims = merge(*args)
-        for raw, left in zip(reversed(node.arguments[:-1]), reversed(args[:-1])):
+        for raw, left in zip(reversed(node.arguments[:-1]), reversed(args[:-1]), strict=True):
             negate = isinstance(raw, (int, float, np.integer, np.floating)) and float(raw) < 0
             base = E(repr(-float(raw)), left.dims) if negate else left
             text = self._pow(base, right, bool(dims), ctx)
@@ -405,7 +406,7 @@ class Translator:
             return E(f"(0.0 if ({args[0].text}) else 1.0)", array)
         # PySD builds the chain from the right: a op1 b op2 c is op1(a, op2(b, c)).
         right = args[-1].text
-        for op, left in zip(reversed(ops), reversed(args[:-1])):
+        for op, left in zip(reversed(ops), reversed(args[:-1]), strict=True):
             if op in (":AND:", ":OR:"):
                 if self.dialect == "vector":
                     right = f"np.logical_{op.strip(':').lower()}({left.text}, {right})"
@@ -441,7 +442,7 @@ class Translator:
                 self.refuse(f"the function {name.upper()}", ctx)
             args = [self.expr(a, ctx, code) if a is not None else E("np.nan") for a in node.arguments]
             if name == "ramp" and len(args) == 2:
-                template = templates[0 if self.dialect != "vector" else 1].replace("{2}", "np.nan")
+                template = template.replace("{2}", "np.nan")
             needed = len({part.split("}")[0] for part in template.split("{")[1:]})
             if len(args) < needed:
                 self.refuse(f"the function {name.upper()} with {len(args)} arguments", ctx)
@@ -545,7 +546,7 @@ class Translator:
         """The expression at every combination of elements of these ranges (in C order), the others as here."""
         parts = []
         for labels in itertools.product(*(self.s.elements_of(dim) for dim in dims)):
-            inner = Context(ctx.cell, {**ctx.point, **dict(zip(dims, labels))}, ctx.defined, ctx.macro)
+            inner = Context(ctx.cell, {**ctx.point, **dict(zip(dims, labels, strict=True))}, ctx.defined, ctx.macro)
             parts.append(self.expr(node, inner, code))
         return parts
 

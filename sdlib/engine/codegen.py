@@ -119,7 +119,7 @@ def _literal(text: str) -> bool:
 
 def _constant_value(translator: Translator, loader, cell, code: Code) -> float:
     if _literal(code.text):
-        return float(eval(code.text, {"np": np}))  # noqa: S307 - a literal number
+        return float(eval(code.text, {"np": np}))  # a literal number
     python = Translator(translator.s, "python", tables=translator.tables)
     text = cell_code(python, loader, cell).text
     return evaluate_python(text, owner=f"{translator.model}: '{cell.describe()}'")
@@ -674,7 +674,7 @@ def _rk4_stages(w, ind, scs, k: Kernel, evaluate):
     continuous = [sc for sc in scs if sc.continuous and sc.state]
     w(ind + "tk = t")
     for sc in continuous:
-        for (state, is_array), deriv in zip(sc.state, sc.derivative):
+        for (state, is_array), deriv in zip(sc.state, sc.derivative, strict=True):
             w(ind + (f"y0_{state} = {state}.copy()" if is_array else f"y0_{state} = {state}"))
             w(ind + (f"a_{state} = {deriv}.copy()" if is_array else f"a_{state} = {deriv}"))
     w(ind + "for stage in range(1, 4):")
@@ -682,7 +682,7 @@ def _rk4_stages(w, ind, scs, k: Kernel, evaluate):
     w(ind2 + "h = dt if stage == 3 else 0.5 * dt")
     w(ind2 + "weight = 1.0 if stage == 3 else 2.0")
     for sc in continuous:
-        for (state, is_array), deriv in zip(sc.state, sc.derivative):
+        for (state, is_array), deriv in zip(sc.state, sc.derivative, strict=True):
             w(ind2 + (f"{state}[...] = y0_{state} + h * {deriv}" if is_array
                       else f"{state} = y0_{state} + h * {deriv}"))
     w(ind2 + "t = tk + h")
@@ -695,10 +695,10 @@ def _rk4_stages(w, ind, scs, k: Kernel, evaluate):
     for sc in continuous:
         for line in sc.ddt_lines:
             w(ind2 + line)
-        for (state, is_array), deriv in zip(sc.state, sc.derivative):
+        for (state, is_array), deriv in zip(sc.state, sc.derivative, strict=True):
             w(ind2 + (f"a_{state} += weight * {deriv}" if is_array else f"a_{state} = a_{state} + weight * {deriv}"))
     for sc in continuous:
-        for (state, is_array), deriv in zip(sc.state, sc.derivative):
+        for (state, is_array), deriv in zip(sc.state, sc.derivative, strict=True):
             if is_array:
                 w(ind + f"{deriv}[...] = a_{state} / 6.0")
                 w(ind + f"{state}[...] = y0_{state}")

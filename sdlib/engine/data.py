@@ -61,7 +61,7 @@ class DataLoader:
 
         var, component = cell.var, cell.component
         # PySD names the component's coordinates after the element's own ranges
-        coords = dict(zip(var.dims, component.subs.values()))
+        coords = dict(zip(var.dims, component.subs.values(), strict=True))
         node, final = component.ast, var.coords
         name = var.name
         try:
@@ -91,7 +91,7 @@ class DataLoader:
         except FileNotFoundError as exc:
             raise ModelError(f"{self.s.path.name}: '{name}' reads a file that is not there "
                              f"({_last_line(exc)})") from None
-        except Exception as exc:  # noqa: BLE001 - PySD's readers raise many kinds
+        except Exception as exc:  # PySD's readers raise many kinds
             raise ModelError(f"{self.s.path.name}: '{name}' could not be read from its file "
                              f"({_last_line(exc)})") from None
         if what == "data":
@@ -101,7 +101,7 @@ class DataLoader:
     def _at(self, data, cell):
         if not cell.labels:
             return data
-        return data.loc[dict(zip(cell.var.dims, cell.labels))]
+        return data.loc[dict(zip(cell.var.dims, cell.labels, strict=True))]
 
     def _series(self, data, cell, axis: str):
         values = self._at(data, cell)

@@ -332,7 +332,7 @@ def _allocate_available(request, profiles, available, i):
     try:
         with np.errstate(all="ignore"):
             return float(_allocate_available_1d(request, profiles, available)[i]), True
-    except Exception:  # noqa: BLE001 - PySD refuses negative requests and the like
+    except Exception:  # PySD refuses negative requests and the like
         return np.nan, False
 
 
@@ -342,7 +342,7 @@ def _allocate_by_priority(request, priority, width, supply, i):
     try:
         with np.errstate(all="ignore"):
             return float(_allocate_by_priority_1d(request, priority, width, supply)[i]), True
-    except Exception:  # noqa: BLE001
+    except Exception:
         return np.nan, False
 
 

@@ -45,7 +45,7 @@ def clean(name: str) -> str:
 
 @dataclass(eq=False)
 class Component:
-    var: "Var"
+    var: Var
     index: int
     ast: object
     subs: dict  # the definition's subscripts: range name -> elements (PySD's make_coord_dict)
@@ -55,7 +55,7 @@ class Component:
 
 @dataclass(eq=False)
 class Cell:
-    var: "Var"
+    var: Var
     labels: tuple  # one subscript element per dimension of the var ( () for a scalar)
     component: Component | None  # None: left undefined by the model (NaN)
     point: dict  # range name -> element, where the component's equation is evaluated
@@ -103,7 +103,7 @@ class Structure:
             warnings.simplefilter("ignore")
             try:
                 self.subscripts = SubscriptManager(main.subscripts, self.root)
-            except Exception as exc:  # noqa: BLE001 - PySD raises several kinds on bad subscripts
+            except Exception as exc:  # PySD raises several kinds on bad subscripts
                 raise ModelError(f"{self.path.name}: PySD could not read the subscript ranges ({exc})") from None
         self.macros = {clean(s.name): s for s in abstract.sections[1:] if s.type == "macro"}
         self.vars: dict[str, Var] = {}
@@ -132,7 +132,7 @@ class Structure:
             try:
                 dims = self.subscripts.make_merge_list(subs_lists, element.name) if subs_lists[0] else []
                 coords = self.subscripts.make_coord_dict(dims) if dims else {}
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 raise UnsupportedConstruct(f"{self.path.name}: the subscripts of '{element.name}' could not be "
                                            f"merged as PySD does ({exc})") from None
         var = Var(key=key, name=name, kind=kind, dims=list(dims), coords=coords, hidden=hidden,
@@ -176,7 +176,7 @@ class Structure:
         self.calls += 1
         prefix = f"{section.name}#{self.calls}."
         instance = MacroInstance(prefix, section, {})
-        for param, argument in zip(section.params, arguments):
+        for param, argument in zip(section.params, arguments, strict=True):
             var = Var(key=name_key(prefix + param), name=prefix + param, kind="value", dims=[], coords={},
                       hidden=True, macro=instance)
             component = Component(var, 0, argument, {}, [], None)
@@ -202,9 +202,9 @@ class Structure:
         """Every point a component defines: its ranges bound to elements, minus its :EXCEPT: lists."""
         names = list(component.subs)
         for labels in itertools.product(*component.subs.values()):
-            if any(all(label in coords for label, coords in zip(labels, e.values())) for e in component.excepts):
+            if any(all(label in coords for label, coords in zip(labels, e.values(), strict=True)) for e in component.excepts):
                 continue
-            yield dict(zip(names, labels))
+            yield dict(zip(names, labels, strict=True))
 
     # --- looking up -----------------------------------------------------------------------------
     def find(self, reference: str) -> Var | None:

@@ -1,5 +1,7 @@
 """The batch engine (issue 7): the same numbers as PySD, N runs at once, refusals, divergence."""
 
+import shutil
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -50,9 +52,23 @@ def reference_models():
 
 
 def pysd_run(path: Path) -> pd.DataFrame:
+    """PySD's own run of a model: from the translation cache, or, for a model that reads files beside
+    it (GET XLS, GET DIRECT ...), translated in a copy of its folder (PySD reads them from there)."""
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # PySD's notes on the reference models' own oddities
-        return load_model(path).run()
+        if not _reads_files(path):
+            return load_model(path).run()
+        import pysd
+
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp) / "model"
+            shutil.copytree(path.parent, folder, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+            return pysd.read_vensim(str(folder / path.name)).run()
+
+
+def _reads_files(path: Path) -> bool:
+    return any(p.suffix.lower() in (".xls", ".xlsx", ".csv", ".tab", ".txt") and not p.stem.startswith("output")
+               for p in path.parent.iterdir())
 
 
 # Columns that are differences of nearly equal numbers, compared to an absolute tolerance: the copper

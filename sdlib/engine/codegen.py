@@ -28,6 +28,7 @@ from ..core.evaluate import evaluate_python
 from ..core.expressions import Code, Context, Refused, TableSet, Translator
 from . import ufuncs
 from .fold import Folded, fold
+from .integers import pysd_int
 from .statefuls import INIT_ARGS, OUT_ARGS, STEP_ARGS, StatefulCode, arguments, group_code, merged, scalar_code
 
 DIVERGENCE_BOUND = 1e300
@@ -35,9 +36,10 @@ KERNEL_FUNCTIONS = ("nmin", "nmax", "nanmin2", "nanmax2", "nz", "nz1", "xidz", "
                     "integer", "quantum", "modulo", "lookup", "lookup_vensim", "data", "ppow", "uniform01",
                     "random_uniform", "random_normal", "random_exponential", "vector_sort_order", "vector_rank",
                     "vector_reorder", "vector_select", "invert_matrix", "allocate_available",
-                    "allocate_by_priority")
+                    "allocate_by_priority", "int_cast")
 METHODS = ("euler", "rk4")
 REF = re.compile(r"\b(c|o)(\d+)\b")
+GATHER = re.compile(r"np\.array\(\[(c\d+(?:, c\d+)*)\]\)")  # a vector gathered from cells
 
 
 @dataclass
@@ -49,6 +51,7 @@ class Generated:
     sites: list  # what each error slot means (powers that PySD makes complex)
     method: str
     codes: dict = field(default_factory=dict)  # cell id -> Code (kernel dialect)
+    int_constants: list = field(default_factory=list)  # per IINT flag: constants that, set by a run, clear it
 
 
 # --- the expression of a cell, and values that need no run --------------------------------------
@@ -162,6 +165,8 @@ class Kernel:
         self.codes: dict[int, Code] = {}
         self.args: dict[int, dict] = {}  # stateful id -> argument -> Code
         self.globals: list[str] = []
+        self.gathers: dict = {}  # (storage, positions) -> name of its table of positions
+        self.int_sites: dict[int, int] = {}  # group number -> error slot of its integer cast
 
     # --- translation ----------------------------------------------------------------------------
     def translate(self):
@@ -227,7 +232,23 @@ class Kernel:
         def one(m):
             number = int(m.group(2))
             return self.name(cells[number]) if m.group(1) == "c" else self.out_name(number)
-        return REF.sub(one, text)
+        return REF.sub(one, GATHER.sub(self._gather, text))
+
+    def _gather(self, m) -> str:
+        """A vector of cells that live in one array, as one indexing of it by a table of positions
+        (numba compiles a literal list of many elements slowly: minutes for a few hundred of them)."""
+        cells = [self.s.cells[int(ref[1:])] for ref in m.group(1).split(", ")]
+        if all(c.id in self.cidx for c in cells):
+            storage, index = "CV", [self.cidx[c.id] for c in cells]
+        elif len({c.var.key for c in cells}) == 1 and cells[0].var.key in self.arrays:
+            storage, index = self.arrays[cells[0].var.key], [self.position[c.id] for c in cells]
+        else:
+            return m.group(0)
+        key = (storage, tuple(index))
+        if key not in self.gathers:
+            self.gathers[key] = f"GI{len(self.gathers)}"
+            self._table(self.gathers[key], index, "np.int64")
+        return f"{storage}[{self.gathers[key]}]"
 
     # --- units ----------------------------------------------------------------------------------
     def make_units(self):
@@ -445,6 +466,32 @@ class Kernel:
             target = f"{array}[{tag}_at[p]]"
         return [f"for p in range({len(unit.cells)}):", f"    {target} = {body}"]
 
+    def integer_states(self):
+        """The smooths (and DELAY N's delay times) PySD starts as integers (see `integers`): each gets a
+        run-time flag IINT[j], 0 when the run sets a constant that made it an integer."""
+        self.int_flags: dict[int, str] = {}  # group number -> its flag
+        self.int_constants: list[frozenset] = []  # per flag: the constants it assumed to be ints
+        if self.method != "euler":
+            return  # PySD has no RK4: nothing to follow
+        for g, group in enumerate(self.groups):
+            kind = group[0].kind
+            if kind == "smooth":
+                argument = "initial"
+            elif kind == "delay" and isinstance(group[0].node, ax.DelayNStructure):
+                argument = "delay_time"
+            else:
+                continue
+            answers = [pysd_int(self.translator, arguments(m)[argument], m.ctx) for m in group]
+            if any(a.value is None for a in answers):
+                self.translator.refuse(f"a {kind.upper()} whose initial {argument.replace('_', ' ')} PySD may "
+                                       f"hold as an integer or not, depending on the run", group[0].ctx)
+            if all(a.value for a in answers):
+                self.int_flags[g] = f"IINT[{len(self.int_constants)}]"
+                self.int_constants.append(frozenset().union(*(a.constants for a in answers)))
+                self.translator.sites.append(f"a {kind.upper()} in '{group[0].ctx.owner()}' that PySD starts as an "
+                                             f"integer, given a value that is not a number")
+                self.int_sites[g] = len(self.translator.sites)
+
     def stateful_code(self, unit: StatefulUnit) -> StatefulCode:
         if unit.code is not None:
             return unit.code
@@ -453,12 +500,14 @@ class Kernel:
 
         def refuse(what):
             tr.refuse(what, member.ctx)
+        flag = self.int_flags.get(unit.group)
+        integer = (flag, self.int_sites[unit.group]) if flag else None
         if unit.folded is not None:
             g = unit.group
             texts = {name: self.loop_text(f, f"G{g}_{name}") for name, f in unit.folded.items()}
             varying = {name: bool(f.columns) for name, f in unit.folded.items()}
             unit.code = group_code(str(g), member.kind, member.node, len(unit.members), texts, self.method, refuse,
-                                   varying)
+                                   varying, integer)
             return unit.code
         texts = {name: self.render(code.text) for name, code in self.args[member.id].items()}
         shortest = order_from = None
@@ -473,7 +522,8 @@ class Kernel:
                 shortest = times[0] if len(times) == 1 else f"min({', '.join(times)})"
             else:
                 order_from = f"m{leader.var}"
-        unit.code = scalar_code(member, texts, self.method, self.out_name(member.id), refuse, shortest, order_from)
+        unit.code = scalar_code(member, texts, self.method, self.out_name(member.id), refuse, shortest, order_from,
+                                integer)
         return unit.code
 
     def lazy_names(self) -> list[str]:
@@ -495,6 +545,7 @@ def generate(structure, method: str = "euler", loader=None, exact: bool = False)
     k = Kernel(structure, method, loader, exact)
     k.translate()
     k.layout()
+    k.integer_states()
     k.make_units()
     k.order()
 
@@ -531,7 +582,7 @@ def generate(structure, method: str = "euler", loader=None, exact: bool = False)
 
     scs = [k.stateful_code(u) for u in k.stateful_units]
     w("def kernel(P, SIDX, SX, SY, SL, t0, dt, tf, saveper, n_steps, SAVE, OUTIDX, OUT, STATUS, DIVAT, UFT, SEED,"
-      " ERR):")
+      " ERR, IINT):")
     w("    N = P.shape[0]")
     w("    for r in prange(N):")
     ind = " " * 8
@@ -609,7 +660,7 @@ def generate(structure, method: str = "euler", loader=None, exact: bool = False)
         "@njit(parallel=True, cache=True, error_model='numpy')", kernel, "",
         "@njit(cache=True, error_model='numpy')", kernel.replace("def kernel(", "def kernel1(", 1)]) + "\n"
     return Generated(source=source, saved=k.saved, constants=k.constants, defaults=k.defaults,
-                     sites=list(k.translator.sites), method=method, codes=k.codes)
+                     sites=list(k.translator.sites), method=method, codes=k.codes, int_constants=k.int_constants)
 
 
 def _save_lines(w, ind, k: Kernel):

@@ -221,11 +221,15 @@ class CompiledModel:
         ERR = np.zeros(n, dtype=np.int64)
         table = ufuncs.table()
         UFT = table if table is not None else np.zeros((1, 3), dtype=np.int64)
+        # PySD's integer states (see `integers`): a constant the run sets is a float to PySD
+        given = {name_key(name) for name in params}
+        IINT = np.array([0 if given & constants else 1 for constants in self.generated.int_constants] or [0],
+                        dtype=np.int64)
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.filterwarnings("ignore", category=RuntimeWarning)  # a diverging run's overflows
             kernel = self.kernel1 if n == 1 else self.kernel
             kernel(P, SIDX, SX, SY, SL, t0, dt, tf, sp, n_steps, save, np.asarray(outidx, dtype=np.int64),
-                   OUT, STATUS, DIVAT, UFT, np.int64(seed), ERR)
+                   OUT, STATUS, DIVAT, UFT, np.int64(seed), ERR, IINT)
         refused = np.flatnonzero(STATUS == 2)
         if refused.size:
             r = refused[0]

@@ -116,6 +116,17 @@ def ppow(a, b, E, site):
 
 
 @njit(cache=True)
+def int_cast(x, E, site):
+    """x written into one of PySD's integer arrays (truncated towards zero); a value no integer holds
+    (NaN, infinite, beyond 2**63) marks the run's error slot E, as PySD's answer there is arbitrary."""
+    if not abs(x) < 9.2e18:
+        if E[0] == 0:
+            E[0] = site
+        return x
+    return float(np.trunc(x))
+
+
+@njit(cache=True)
 def nz(x):
     """NaN as 0: SUM and PROD skip missing values, as xarray does."""
     return 0.0 if x != x else x

@@ -81,11 +81,14 @@ def _number(node) -> bool:
     return isinstance(node, (int, float, np.integer, np.floating))
 
 
-def scalar_code(s, texts: dict, method: str, out_name: str, refuse, shortest=None, order_from=None) -> StatefulCode:
+def scalar_code(s, texts: dict, method: str, out_name: str, refuse, shortest=None, order_from=None,
+                integer=None) -> StatefulCode:
     """One construct of one cell. `texts` maps argument names to expression text; `out_name` is where
     its output goes (o3, or O7[2] for one cell of an unfolded array). For one cell of an array of
     delays, `shortest` is the array's shortest delay time (which sets the order of all of them, as in
-    PySD) for the first cell, and `order_from` the first cell's order local for the others."""
+    PySD) for the first cell, and `order_from` the first cell's order local for the others. `integer`
+    (flag, error slot): PySD starts this SMOOTH's state (a DELAY N's delay times) as integers, see
+    `integers`."""
     v, kind, node = s.var, s.kind, s.node
     a = texts
     if kind == "integ":
@@ -113,6 +116,7 @@ def scalar_code(s, texts: dict, method: str, out_name: str, refuse, shortest=Non
             init += [f"for q in range(m{v}):", f"    {v}[q] = {init_value}"]
             out = [f"{out_name} = {v}[m{v} - 1]"]
             ddt = [f"for q in range(m{v}):", f"    target = ({inp}) if q == 0 else {v}[q - 1]",
+                   *_first_truncated("    ", "q", integer),
                    f"    d{v}[q] = ((target - {v}[q]) * m{v}) / ({time})"]
         elif isinstance(node, ax.DelayNStructure):
             time = a["delay_time"]
@@ -121,7 +125,8 @@ def scalar_code(s, texts: dict, method: str, out_name: str, refuse, shortest=Non
             init += [f"for q in range(m{v}):", f"    {v}[q] = ({init_value}) * ({time})",
                      f"T{v} = np.empty(m{v})", f"for q in range(m{v}):", f"    T{v}[q] = {time}"]
             out = [f"{out_name} = {v}[m{v} - 1] / T{v}[0]"]
-            ddt = [f"for q in range(m{v} - 1, 0, -1):", f"    T{v}[q] = T{v}[q - 1]", f"T{v}[0] = {time}",
+            ddt = [f"for q in range(m{v} - 1, 0, -1):", f"    T{v}[q] = T{v}[q - 1]",
+                   f"T{v}[0] = {_times(time, integer)}",
                    "prev = 0.0", f"for q in range(m{v}):", f"    outflow = {v}[q] / T{v}[q]",
                    f"    inflow = ({inp}) if q == 0 else prev", f"    d{v}[q] = (inflow - outflow) * m{v}",
                    "    prev = outflow"]
@@ -160,7 +165,24 @@ def scalar_code(s, texts: dict, method: str, out_name: str, refuse, shortest=Non
     raise UnsupportedConstruct(f"{kind.upper()} is not supported by the batch engine")
 
 
-def group_code(g: str, kind: str, node, K: int, a: dict, method: str, refuse, varying: dict) -> StatefulCode:
+def _first_truncated(indent: str, q: str, integer) -> list[str]:
+    """PySD's first Euler step of a smooth whose state is still an integer array: its input truncated."""
+    if integer is None:
+        return []
+    flag, site = integer
+    return [f"{indent}if {q} == 0 and k == 0 and {flag} != 0:", f"{indent}    target = int_cast(target, E, {site})"]
+
+
+def _times(time: str, integer) -> str:
+    """A DELAY N's new delay time, as PySD writes it into its array of delay times."""
+    if integer is None:
+        return time
+    flag, site = integer
+    return f"(int_cast({time}, E, {site}) if {flag} != 0 else ({time}))"
+
+
+def group_code(g: str, kind: str, node, K: int, a: dict, method: str, refuse, varying: dict,
+               integer=None) -> StatefulCode:
     """One construct over the K cells of an array, as loops. `a` maps argument names to loop-body
     templates in p; the output goes to O{g}[p]; `varying` says which arguments differ between cells."""
     S, D, O, W = f"S{g}", f"dS{g}", f"O{g}", f"W{g}"  # noqa: E741 - the kernel's names
@@ -236,6 +258,7 @@ def group_code(g: str, kind: str, node, K: int, a: dict, method: str, refuse, va
             init += [loop, f"    for q in range({m}):", f"        {S}[p, q] = {init_value}"]
             out = [loop, f"    {O}[p] = {S}[p, {m} - 1]"]
             ddt = [loop, f"    for q in range({m}):", f"        target = ({inp}) if q == 0 else {S}[p, q - 1]",
+                   *_first_truncated("        ", "q", integer),
                    f"        {D}[p, q] = ((target - {S}[p, q]) * {m}) / ({time})"]
         elif isinstance(node, ax.DelayNStructure):
             if method == "rk4":
@@ -245,7 +268,7 @@ def group_code(g: str, kind: str, node, K: int, a: dict, method: str, refuse, va
                      f"        {S}[p, q] = ({init_value}) * ({time})", f"        {T}[p, q] = {time}"]
             out = [loop, f"    {O}[p] = {S}[p, {m} - 1] / {T}[p, 0]"]
             ddt = [loop, f"    for q in range({m} - 1, 0, -1):", f"        {T}[p, q] = {T}[p, q - 1]",
-                   f"    {T}[p, 0] = {time}", "    prev = 0.0", f"    for q in range({m}):",
+                   f"    {T}[p, 0] = {_times(time, integer)}", "    prev = 0.0", f"    for q in range({m}):",
                    f"        outflow = {S}[p, q] / {T}[p, q]", f"        inflow = ({inp}) if q == 0 else prev",
                    f"        {D}[p, q] = (inflow - outflow) * {m}", "        prev = outflow"]
         else:

@@ -108,3 +108,24 @@ def test_subscripted_states_integrate_as_their_scalar_twins(tmp_path):
     for e in ("a1", "a2"):
         for name in ("S", "Sm", "D"):
             np.testing.assert_array_equal(array_run[f"{name}[{e}]"], scalar_run[f"{name} {e}"], err_msg=f"{name} {e}")
+
+
+def test_cli_method_rk4_on_the_batch_engine(cli, tmp_path):
+    # `tokenworld simulate --engine batch --method rk4`: the run folder holds RK4's numbers and says so.
+    import json
+
+    import pandas as pd
+
+    model = write(tmp_path, DECAY)
+    code, _, err = cli("simulate", model, "--engine", "batch", "--method", "rk4", "--no-plots", "--out", tmp_path / "r")
+    assert code == 0, err
+    series = pd.read_csv(tmp_path / "r" / "timeseries.csv", index_col=0)["Stock"]
+    np.testing.assert_allclose(series, 100 * factor(-0.7 * 0.25) ** np.arange(len(series)), rtol=1e-13)
+    assert json.loads((tmp_path / "r" / "manifest.json").read_text())["integration_method"] == "rk4"
+
+
+def test_cli_method_rk4_on_pysd_is_refused(cli, tmp_path):
+    # PySD has no RK4: one line naming the option, exit 2, nothing written.
+    code, _, err = cli("simulate", write(tmp_path, DECAY), "--method", "rk4", "--out", tmp_path / "p")
+    assert code == 2 and "PySD integrates with Euler only" in err and "--engine batch" in err
+    assert not (tmp_path / "p").exists()

@@ -266,3 +266,19 @@ def test_equation_reads_initial_from_the_start_of_the_run():
     shifted = dict(later, **{"Copper in use": later["Copper in use"] * 1.5})  # a different first entry
     assert balance(shifted, frame.index.to_numpy()[1:], values)[0] > 0.01  # INITIAL from init: the change shows
     assert balance(shifted, frame.index.to_numpy()[1:])[0] == 0.0  # without init, env's own first entry
+
+
+def test_saveper_off_the_step_grid_is_saved_where_pysd_saves(tmp_path):
+    # SAVEPER 0.1 with TIME STEP 1/128 (SDXorg's pendulum models): PySD saves the steps that fall on
+    # the SAVEPER grid, every 0.5; the batch engine's own time grid is the same.
+    import pysd
+
+    model = tmp_path / "pendulum.mdl"
+    model.write_text("{UTF-8}\nAngle = INTEG(speed, 1)\n ~ Radian\n ~ |\nspeed = INTEG(-SIN(Angle) * 9.81, 0)\n"
+                     " ~ Radian/Second\n ~ |\nFINAL TIME = 2\n ~ Second\n ~ |\nINITIAL TIME = 0\n ~ Second\n ~ |\n"
+                     "SAVEPER = 0.1\n ~ Second\n ~ |\nTIME STEP = 0.0078125\n ~ Second\n ~ |\n", encoding="utf-8")
+    batch = compile_spec(load_spec(model)).run().to_frame(0)
+    with np.errstate(all="ignore"):
+        reference = pysd.read_vensim(str(model)).run()
+    assert list(batch.index) == list(reference.index) == [0.0, 0.5, 1.0, 1.5, 2.0]
+    assert_close(batch, reference, rel=1e-12)

@@ -163,8 +163,8 @@ class CompiledModel:
     def default_controls(self) -> Controls:
         """The model's own time grid, its control equations evaluated as the kernel evaluates equations."""
         c = self._controls
-        return Controls.of(self.spec, final_time=c["final time"], time_step=c["time step"],
-                           saveper=c.get("saveper", c["time step"]))
+        values = {key: c.get(key, c["time step"]) for key in ("initial time", "final time", "time step", "saveper")}
+        return Controls.of(self.spec, values=lambda: values)  # the model's own: a SAVEPER off the step grid as PySD
 
     @property
     def compiled_on_disk(self) -> bool:

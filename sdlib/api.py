@@ -118,17 +118,26 @@ def run(scenario: str | Path | Scenario = "baseline", *, set: dict | None = None
         Integration method: Euler (PySD's), or fourth-order Runge-Kutta (the batch engine only).
     """
     resolved = resolve(scenario, set=set, policies=policies, final_time=final_time, time_step=time_step)
-    target = check_target(Path(out)) if out is not None else None
-    if engine == "batch":
-        resolved.model.compiled(progress=progress is not False, method=method)  # compiled before the clock starts
-    started = clock.perf_counter()
-    dataset = resolved.model.run(resolved.params, resolved.controls, columns=columns, engine=engine,
-                                 progress=progress, method=method)
-    seconds = clock.perf_counter() - started
-    dataset.attrs.update(_run_attrs(resolved, seconds, command))
-    dataset.attrs["warnings"] = json.dumps(_warnings(resolved, dataset))
-    if target is not None:
-        save_run(dataset, resolved, target, plots=plots)
+    if engine not in ("pysd", "batch"):
+        raise BadInput(f"engine: unknown engine '{engine}' (expected pysd or batch)", "engine")
+    check_size(resolved, columns)
+    target = claim_folder(out) if out is not None else None  # before any work: taken, or refused now
+    try:
+        if target is not None:
+            target.check_space(estimated_size(resolved.controls.n_saved, len(columns or resolved.model.variables())))
+        if engine == "batch":
+            resolved.model.compiled(progress=progress is not False, method=method)  # compiled before the clock
+        started = clock.perf_counter()
+        dataset = resolved.model.run(resolved.params, resolved.controls, columns=columns, engine=engine,
+                                     progress=progress, method=method)
+        seconds = clock.perf_counter() - started
+        dataset.attrs.update(_run_attrs(resolved, seconds, command))
+        dataset.attrs["warnings"] = json.dumps(_warnings(resolved, dataset))
+        if target is not None:
+            save_run(dataset, resolved, target, plots=plots)
+    finally:
+        if target is not None:
+            target.release()
     return dataset
 
 

@@ -132,7 +132,7 @@ def _fmt(x) -> str:
 def resolve_overrides(spec: ModelSpec, overrides: dict, source: str = "set") -> dict:
     """Check overrides against the model; returns them keyed by the model's own spelling."""
     resolved = {}
-    given = {}
+    given: dict[str, str] = {}
     for name, value in overrides.items():
         param = find_parameter(spec, name, source)
         if param.name in resolved:

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
+import os
+import shutil
 import sys
 import warnings
 from functools import lru_cache
@@ -24,12 +27,18 @@ from ..core.controls import Controls
 from ..core.errors import BadInput, UnknownName, UnsupportedConstruct
 from ..core.expressions import Code, Context, Translator
 from ..core.paths import cache_dir
+from ..core.rundir import sweep, temporary_file
 from ..core.spec import ModelSpec, name_key
 from . import functions, ufuncs
 from .codegen import Generated, Statics, generate
 from .data import DataLoader
 from .result import BatchResult
 from .structure import Structure
+from .untrusted import EXPRESSION, KERNEL, verify_python
+
+KERNEL_FORMAT = 3  # bump when how kernels are cached changes
+KERNEL_FILE = "tokenworld_kernel.py"
+SEAL = "numba-cache.json"  # the checksums of numba's cache files, written after they are
 
 
 @lru_cache(maxsize=1)
@@ -41,18 +50,61 @@ def _library_digest() -> str:
     return hashlib.sha256(text).hexdigest()[:16]
 
 
+def _kernel_key(source: str) -> str:
+    """The kernel's cache folder name: its source (with its library's digest) and the versions that
+    compile and run it."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from .. import __version__
+
+    versions = []
+    for package in ("numba", "numpy", "pysd"):
+        try:
+            versions.append(f"{package}={version(package)}")
+        except PackageNotFoundError:
+            versions.append(f"{package}=none")
+    text = "\n".join([source, *versions, f"tokenworld={__version__}", f"format={KERNEL_FORMAT}",
+                      f"python={sys.version_info[0]}.{sys.version_info[1]}"])
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
 def _load_kernel(source: str):
+    """Import the kernel from its cache folder, checked first: the source must be the generated one
+    (else it is written again) and numba's cache files must match their seal (else numba compiles
+    again). Nothing in the folder is ever run unverified."""
     source = f"# library {_library_digest()}\n" + source
-    digest = hashlib.sha256(source.encode()).hexdigest()[:20]
+    verify_python(source, "the batch engine's generated kernel", KERNEL)
+    digest = _kernel_key(source)
     folder = cache_dir() / "engine" / digest
     path = folder / KERNEL_FILE
     name = f"tokenworld_kernel_{digest}"
     if name in sys.modules:
         return sys.modules[name], folder
+    folder.mkdir(parents=True, exist_ok=True)
+    sweep(folder)
+    try:
+        current = path.read_text(encoding="utf-8") if path.is_file() and not path.is_symlink() else None
+    except (OSError, UnicodeDecodeError):
+        current = None
+    if current != source:  # missing, damaged or edited: write it again, and drop what numba built from it
+        shutil.rmtree(folder / "__pycache__", ignore_errors=True)
+        _remove_quietly(folder / SEAL)
+        _write_atomic(path, source.encode())
+    elif not _seal_holds(folder):
+        shutil.rmtree(folder / "__pycache__", ignore_errors=True)
+        _remove_quietly(folder / SEAL)
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
-    spec.loader.exec_module(module)
+    writing = sys.dont_write_bytecode
+    sys.dont_write_bytecode = True  # numba keeps its own cache; no bytecode beside the checked source
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    finally:
+        sys.dont_write_bytecode = writing
     return module, folder
 
 
@@ -127,6 +179,7 @@ class CompiledModel:
         self._module, self.folder = _load_kernel(self.generated.source)
         self.kernel = self._module.kernel  # over many runs, in parallel
         self.kernel1 = self._module.kernel1  # one run (compiles in about half the time)
+        self._sealed: set = set()  # the kernels (one run, many runs) whose numba cache files are sealed here
         self._saved_index: dict[str, list[int]] = {}  # a column, or a subscripted variable's every column
         for i, cell in enumerate(self.generated.saved):
             self._saved_index.setdefault(name_key(cell.column), []).append(i)
@@ -230,6 +283,9 @@ class CompiledModel:
             kernel = self.kernel1 if n == 1 else self.kernel
             kernel(P, SIDX, SX, SY, SL, t0, dt, tf, sp, n_steps, save, np.asarray(outidx, dtype=np.int64),
                    OUT, STATUS, DIVAT, UFT, np.int64(seed), ERR, IINT)
+        if min(n, 2) not in self._sealed:  # this kernel's first use here: numba may have written
+            _seal(self.folder)  # its cache files, seal them (again)
+            self._sealed.add(min(n, 2))
         refused = np.flatnonzero(STATUS == 2)
         if refused.size:
             r = refused[0]
@@ -286,7 +342,8 @@ class CompiledModel:
             namespace[f"LX{table.id}"] = np.asarray(table.xs, dtype=float)
             namespace[f"LY{table.id}"] = np.asarray(table.ys, dtype=float)
         source = f"lambda env, t, init=None: (lambda init: {text})(env if init is None else init)"
-        function = eval(source, namespace)  # source generated from PySD's parse tree, never from user text
+        verify_python(source, f"the batch engine's equation of '{var.name}'", EXPRESSION)
+        function = eval(source, namespace)  # generated from PySD's parse tree, and checked just above
         function.inputs = sorted({names[c.id] for c in code.refs})
         function.source = source
         return function

@@ -28,7 +28,7 @@ from ..core.errors import BadInput, UnknownName, UnsupportedConstruct
 from ..core.expressions import Code, Context, Translator
 from ..core.paths import cache_dir
 from ..core.rundir import sweep, temporary_file
-from ..core.spec import ModelSpec, name_key
+from ..core.spec import ModelSpec, load_spec, name_key
 from . import functions, ufuncs
 from .codegen import Generated, Statics, generate
 from .data import DataLoader
@@ -366,12 +366,11 @@ def compile_spec(spec: ModelSpec, method: str = "euler", data_files=None, exact:
     percent of such values (a relative difference near 1e-16 per call).
     """
     files = tuple(str(Path(f).resolve()) for f in (data_files or ()))
-    key = (str(spec.path), spec.sha256, method, files, bool(exact))
-    if key not in _CACHE:
-        _CACHE[key] = CompiledModel(spec, method, files, bool(exact))
-    return _CACHE[key]
+    return _compiled(spec.path, spec.sha256, method, files, bool(exact))
 
 
-_CACHE: dict = {}
+@lru_cache(maxsize=16)
+def _compiled(path: Path, sha: str, method: str, files: tuple, exact: bool) -> CompiledModel:
+    return CompiledModel(load_spec(path), method, files, exact)
 
 __all__ = ["CompiledModel", "compile_spec"]

@@ -109,7 +109,7 @@ class Model:
             # numba compiles on the first call: do it now, on a one-step run, so that it is said
             # and never counted as a run's time.
             if progress:
-                sys.stderr.write(f"compiling the batch engine for {self.path.name} (about a minute, once; "
+                sys.stderr.write(f"compiling the batch engine for {self.path.name} (a minute or two, once; "
                                  f"later runs load it from the cache)\n")
             c = self.controls()
             compiled.run(n=1, controls=Controls(c.initial_time, c.initial_time + c.time_step, c.time_step,

@@ -105,7 +105,7 @@ def modulo(x, m):
     return x - quantum(x, m)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def ppow(a, b, E, site):
     """a ** b as Python computes it on numbers; a complex result marks the run's error slot E."""
     result = float(a) ** float(b)

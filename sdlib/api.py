@@ -94,7 +94,7 @@ def resolve(scenario: str | Path | Scenario = "baseline", *, set: dict | None = 
 def run(scenario: str | Path | Scenario = "baseline", *, set: dict | None = None, policies: list[dict] | None = None,
         final_time=None, time_step=None, engine: str = "pysd", columns: list[str] | None = None,
         out: str | Path | None = None, plots: bool = True, progress: bool | None = None,
-        command: str | None = None) -> xr.Dataset:
+        command: str | None = None, method: str = "euler") -> xr.Dataset:
     """Run a scenario once; returns a Dataset (`run` x `time`, one run) with units and provenance.
 
     Parameters
@@ -114,6 +114,8 @@ def run(scenario: str | Path | Scenario = "baseline", *, set: dict | None = None
     out : str or Path, optional
         Also write a run folder there (results.nc, timeseries.csv, units.csv, manifest.json,
         plots/ unless `plots=False`); `ds.attrs["folder"]` then says where.
+    method : {"euler", "rk4"}
+        Integration method: Euler (PySD's), or fourth-order Runge-Kutta (the batch engine only).
     """
     resolved = resolve(scenario, set=set, policies=policies, final_time=final_time, time_step=time_step)
     if engine not in ("pysd", "batch"):
@@ -124,10 +126,10 @@ def run(scenario: str | Path | Scenario = "baseline", *, set: dict | None = None
         if target is not None:
             target.check_space(estimated_size(resolved.controls.n_saved, len(columns or resolved.model.variables())))
         if engine == "batch":
-            resolved.model.compiled(progress=progress is not False)  # compiled (once) before the clock starts
+            resolved.model.compiled(progress=progress is not False, method=method)  # compiled before the clock
         started = clock.perf_counter()
         dataset = resolved.model.run(resolved.params, resolved.controls, columns=columns, engine=engine,
-                                     progress=progress)
+                                     progress=progress, method=method)
         seconds = clock.perf_counter() - started
         dataset.attrs.update(_run_attrs(resolved, seconds, command))
         dataset.attrs["warnings"] = json.dumps(_warnings(resolved, dataset))
@@ -210,6 +212,7 @@ def manifest(dataset: xr.Dataset, resolved: Resolved) -> dict:
         "extends": json.loads(attrs["extends"]),
         "status": attrs["status"],
         "engine": attrs["engine"],
+        "integration_method": attrs.get("integration_method", "euler"),
         **resolved.controls.as_dict(),
         "saved_rows": int(dataset.sizes["time"]),
         "overrides": resolved.overrides,

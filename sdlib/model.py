@@ -31,6 +31,7 @@ from .core.simultaneous import check_simultaneous
 from .core.spec import CONTROL_NAMES, ModelSpec, load_spec, name_key
 
 ENGINES = ("pysd", "batch")
+METHODS = ("euler", "rk4")  # integration: Euler (PySD's, Vensim's default) or fourth-order Runge-Kutta (batch only)
 CONSTANT_KINDS = ("constant", "control", "lookup", "data")
 
 
@@ -98,17 +99,17 @@ class Model:
         return resolve_overrides(self.spec, values, source)
 
     # --- engines -----------------------------------------------------------------------------------
-    def compiled(self, progress: bool = False):
+    def compiled(self, progress: bool = False, method: str = "euler"):
         """The batch engine's compiled kernel (numba), compiled once and cached on disk."""
         require("numba", "batch", "the batch engine")
         from .engine import compile_spec
 
-        compiled = compile_spec(self.spec)
+        compiled = compile_spec(self.spec, method=method)
         if not compiled.compiled_on_disk:
             # numba compiles on the first call: do it now, on a one-step run, so that it is said
             # and never counted as a run's time.
             if progress:
-                sys.stderr.write(f"compiling the batch engine for {self.path.name} (about a minute, once; "
+                sys.stderr.write(f"compiling the batch engine for {self.path.name} (a minute or two, once; "
                                  f"later runs load it from the cache)\n")
             c = self.controls()
             compiled.run(n=1, controls=Controls(c.initial_time, c.initial_time + c.time_step, c.time_step,
@@ -149,7 +150,8 @@ class Model:
         return cached[1].equation(name, controls)
 
     def run(self, params: dict | None = None, controls: Controls | None = None, n: int | None = None,
-            columns: list[str] | None = None, engine: str = "pysd", progress: bool | None = None) -> xr.Dataset:
+            columns: list[str] | None = None, engine: str = "pysd", progress: bool | None = None,
+            method: str = "euler") -> xr.Dataset:
         """Simulate `n` parameter sets on one engine; returns a `run` x `time` Dataset.
 
         Parameters
@@ -167,7 +169,16 @@ class Model:
             PySD, or the batch engine (the same numbers, compiled with numba).
         progress : bool, optional
             Show a progress bar (None: when attached to a terminal).
+        method : {"euler", "rk4"}
+            Integration: Euler (PySD's), or classic fourth-order Runge-Kutta with a fixed step (as
+            Vensim's RK4 Fixed), which only the batch engine has.
         """
+        if method not in METHODS:
+            raise BadInput(f"method: unknown integration method '{method}' (expected one of {', '.join(METHODS)})",
+                           "method")
+        if method != "euler" and engine != "batch":
+            raise BadInput(f"method: PySD integrates with Euler only; {method.upper()} runs on the batch engine "
+                           f"(engine batch, --engine batch)", "method")
         params = dict(params or {})
         controls = controls or self.controls()
         n = n or max([np.size(v) for v in params.values() if isinstance(v, np.ndarray)] + [1])
@@ -180,8 +191,8 @@ class Model:
                 raise UnsupportedConstruct(f"{self.path.name}: the batch engine needs a fixed time grid; the model's "
                                            f"{', '.join(c.upper() for c in controls.dynamic)} changes during the run "
                                            f"(run it on PySD, --engine pysd)")
-            raw = self.compiled(progress=bool(progress)).run(params=params, n=n, controls=controls,
-                                                             return_columns=columns)
+            raw = self.compiled(progress=bool(progress), method=method).run(params=params, n=n, controls=controls,
+                                                                            return_columns=columns)
         elif engine == "pysd":
             from .engine.pysd_engine import run_pysd
 
@@ -190,7 +201,9 @@ class Model:
             raw = run_pysd(self.path, per_run, controls, columns, progress)
         else:
             raise BadInput(f"engine: unknown engine '{engine}' (expected one of {', '.join(ENGINES)})", "engine")
-        return self._dataset(raw, controls, engine)
+        dataset = self._dataset(raw, controls, engine)
+        dataset.attrs["integration_method"] = method
+        return dataset
 
     def _columns(self, columns, series) -> list[str]:
         if columns is None:

@@ -14,6 +14,9 @@ def add_run_options(p) -> None:
                    "model's TIME STEP)")
     p.add_argument("--engine", default="pysd", choices=["pysd", "batch"],
                    help="simulation engine: pysd (default) or batch (the same numbers, compiled with numba)")
+    p.add_argument("--method", default="euler", choices=["euler", "rk4"],
+                   help="integration: euler (default, as PySD) or rk4 (fourth-order Runge-Kutta, as Vensim's RK4 "
+                        "Fixed; batch engine only)")
     p.add_argument("--out", metavar="DIR", help="run folder to create (default: a new folder under runs/output/)")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG figures")
 
@@ -52,7 +55,8 @@ def execute(args, scenario) -> int:
     dataset = sdlib.run(resolved.scenario, set=parse_set(args.set),
                         policies=parse_policy_args(getattr(args, "policy", [])), final_time=args.final_time,
                         time_step=args.time_step, engine=args.engine, out=out, plots=not args.no_plots,
-                        progress=None if sys.stderr.isatty() else False, command=args.command_line)
+                        progress=None if sys.stderr.isatty() else False, command=args.command_line,
+                        method=args.method)
     return report(dataset, resolved.model.display.summary)
 
 

@@ -12,9 +12,9 @@ import math
 from dataclasses import dataclass
 
 import pandas as pd
-from pysd.translators.structures import abstract_expressions as ax
 
 from .errors import BadInput, OutOfRange, UnknownName, argument_of
+from .evaluate import constant
 from .spec import CONTROL_NAMES, ModelSpec, name_key
 
 
@@ -44,31 +44,13 @@ class Parameter:
 
 
 def constant_value(ast) -> float | None:
-    """The number a constant's equation stands for, or None if it is not a plain number."""
-    if isinstance(ast, (int, float)):
-        return float(ast)
-    if isinstance(ast, ax.ArithmeticStructure):
-        values = [constant_value(a) for a in ast.arguments]
-        if any(v is None for v in values):
-            return None
-        if ast.operators == ["negative"]:
-            return -values[0]
-        result = values[0]
-        for op, value in zip(ast.operators, values[1:], strict=False):
-            if op == "+":
-                result += value
-            elif op == "-":
-                result -= value
-            elif op == "*":
-                result *= value
-            elif op == "/":
-                result = result / value if value else math.nan
-            elif op == "^":
-                result = result**value
-            else:
-                return None
-        return result
-    return None
+    """The number a constant's equation stands for, or None if it is not a plain number.
+
+    Evaluated by the one evaluator of equations (`sdlib.core.evaluate`, which the batch engine
+    compiles from too), so that it follows PySD: `-2^2` is -4, `2^3^2` is 512, `GAME(12)` is 12,
+    `:NA:` is NaN; a division by zero or a complex number is no plain number (PySD fails there).
+    """
+    return constant(ast)
 
 
 def parameters(spec: ModelSpec) -> dict[str, Parameter]:
@@ -150,7 +132,7 @@ def _fmt(x) -> str:
 def resolve_overrides(spec: ModelSpec, overrides: dict, source: str = "set") -> dict:
     """Check overrides against the model; returns them keyed by the model's own spelling."""
     resolved = {}
-    given = {}
+    given: dict[str, str] = {}
     for name, value in overrides.items():
         param = find_parameter(spec, name, source)
         if param.name in resolved:

@@ -14,7 +14,6 @@ import hashlib
 import importlib.util
 import json
 import os
-import re
 import shutil
 import sys
 import warnings
@@ -25,23 +24,35 @@ import numpy as np
 import pandas as pd
 
 from ..core.controls import Controls
-from ..core.errors import BadInput, UnknownName
+from ..core.errors import BadInput, UnknownName, UnsupportedConstruct
+from ..core.expressions import Code, Context, Translator
 from ..core.paths import cache_dir
 from ..core.rundir import sweep, temporary_file
 from ..core.spec import ModelSpec, load_spec, name_key
-from . import functions
-from .codegen import generate
-from .expressions import Code, Translator
+from . import functions, ufuncs
+from .codegen import Generated, Statics, generate
+from .data import DataLoader
 from .result import BatchResult
+from .structure import Structure
 from .untrusted import EXPRESSION, KERNEL, verify_python
 
-KERNEL_FORMAT = 2  # bump when how kernels are cached changes
+KERNEL_FORMAT = 3  # bump when how kernels are cached changes
 KERNEL_FILE = "tokenworld_kernel.py"
 SEAL = "numba-cache.json"  # the checksums of numba's cache files, written after they are
 
 
+@lru_cache(maxsize=1)
+def _library_digest() -> str:
+    """The kernel's own library: numba caches a kernel with these functions compiled into it, so a
+    kernel is cached under their text too (a changed library must not leave stale machine code)."""
+    here = Path(__file__).parent
+    text = b"".join((here / name).read_bytes() for name in ("functions.py", "ufuncs.py"))
+    return hashlib.sha256(text).hexdigest()[:16]
+
+
 def _kernel_key(source: str) -> str:
-    """The kernel's cache folder name: its source and the versions that compile and run it."""
+    """The kernel's cache folder name: its source (with its library's digest) and the versions that
+    compile and run it."""
     from importlib.metadata import PackageNotFoundError, version
 
     from .. import __version__
@@ -61,13 +72,14 @@ def _load_kernel(source: str):
     """Import the kernel from its cache folder, checked first: the source must be the generated one
     (else it is written again) and numba's cache files must match their seal (else numba compiles
     again). Nothing in the folder is ever run unverified."""
+    source = f"# library {_library_digest()}\n" + source
     verify_python(source, "the batch engine's generated kernel", KERNEL)
     digest = _kernel_key(source)
     folder = cache_dir() / "engine" / digest
     path = folder / KERNEL_FILE
     name = f"tokenworld_kernel_{digest}"
     if name in sys.modules:
-        return sys.modules[name].kernel, folder
+        return sys.modules[name], folder
     folder.mkdir(parents=True, exist_ok=True)
     sweep(folder)
     try:
@@ -93,7 +105,17 @@ def _load_kernel(source: str):
         raise
     finally:
         sys.dont_write_bytecode = writing
-    return module.kernel, folder
+    return module, folder
+
+
+@lru_cache(maxsize=16)
+def _abstract(path: Path, sha: str):
+    """PySD's abstract model of a file (the parse modelspec also reads), cached on its content."""
+    from pysd.translators.vensim.vensim_file import VensimFile
+
+    vf = VensimFile(path)
+    vf.parse()
+    return vf.get_abstract_model()
 
 
 def _numba_files(folder: Path) -> dict[str, str]:
@@ -147,26 +169,70 @@ def _remove_quietly(path: Path) -> None:
 class CompiledModel:
     """A model compiled for the batch engine: `run` simulates N parameter sets in one call."""
 
-    def __init__(self, spec: ModelSpec):
+    def __init__(self, spec: ModelSpec, method: str = "euler", data_files=None, exact: bool = False):
         self.spec = spec
-        self.generated = generate(spec)
-        self.kernel, self.folder = _load_kernel(self.generated.source)
-        self._sealed = (self.folder / SEAL).is_file()
-        self._constant_index = {name_key(n): i for i, n in enumerate(self.generated.constants)}
-        self._saved_index = {name_key(n): i for i, n in enumerate(self.generated.saved)}
-        self.order = [spec.elements[k].name for k in self.generated.element_code]
+        self.method = method
+        self.exact = exact
+        self.structure = Structure(_abstract(spec.path, spec.sha256), spec.path)
+        self.loader = DataLoader(self.structure, data_files)
+        self.generated: Generated = generate(self.structure, method, self.loader, exact)
+        self._module, self.folder = _load_kernel(self.generated.source)
+        self.kernel = self._module.kernel  # over many runs, in parallel
+        self.kernel1 = self._module.kernel1  # one run (compiles in about half the time)
+        self._sealed: set = set()  # the kernels (one run, many runs) whose numba cache files are sealed here
+        self._saved_index: dict[str, list[int]] = {}  # a column, or a subscripted variable's every column
+        for i, cell in enumerate(self.generated.saved):
+            self._saved_index.setdefault(name_key(cell.column), []).append(i)
+            if cell.column != cell.var.name:
+                self._saved_index.setdefault(cell.var.key, []).append(i)
+        self._constant_index: dict[str, list[int]] = {}
+        for j, cell in enumerate(self.generated.constants):
+            self._constant_index.setdefault(cell.var.key, []).append(j)
+        self.order = [cell.column for cell in self.generated.saved]
+        # Random numbers come from the engine's own documented stream, not PySD's
+        self.uses_random = any(site.startswith("RANDOM") for site in self.generated.sites)
+        self._controls = self._static_controls()
+
+    # --- time grid -------------------------------------------------------------------------------
+    def _static_controls(self) -> dict:
+        statics = Statics(self.structure, self.loader)
+        values = {}
+        for key in ("initial time", "final time", "time step", "saveper"):
+            var = self.structure.vars.get(key)
+            if var is None:
+                continue
+            if var.dims:
+                raise UnsupportedConstruct(f"{self.spec.path.name}: a subscripted '{var.name}' is not supported")
+            value = statics.value(var.cells[()])
+            if value is None:
+                raise UnsupportedConstruct(f"{self.spec.path.name}: a time-varying '{var.name}' is not supported "
+                                           f"by the batch engine (use --engine pysd)")
+            values[key] = value
+        for key in ("initial time", "final time", "time step"):
+            if key not in values:
+                raise UnsupportedConstruct(f"{self.spec.path.name}: the model does not define {key.upper()}")
+        return values
+
+    def default_controls(self) -> Controls:
+        """The model's own time grid, its control equations evaluated as the kernel evaluates equations."""
+        c = self._controls
+        values = {key: c.get(key, c["time step"]) for key in ("initial time", "final time", "time step", "saveper")}
+        return Controls.of(self.spec, values=lambda: values)  # the model's own: a SAVEPER off the step grid as PySD
 
     @property
     def compiled_on_disk(self) -> bool:
-        """Whether numba's cache already holds the machine code (else the first run compiles it)."""
-        return any((self.folder / "__pycache__").glob("*.nbi"))
+        """Whether numba's cache holds the one-run kernel (else the first run compiles it). The kernel
+        for many runs at once is compiled, and cached, on its own first use."""
+        return any((self.folder / "__pycache__").glob("*kernel1*.nbi"))
 
     # --- running ---------------------------------------------------------------------------------
     def run(self, params: dict | None = None, n: int | None = None, controls: Controls | None = None,
-            return_columns=None) -> BatchResult:
-        """N runs on the time grid `controls` (default: the model's own)."""
+            return_columns=None, seed: int = 0) -> BatchResult:
+        """N runs on the time grid `controls` (default: the model's own). `params` maps constant names
+        to a value, an array of n values, or a pandas Series over time; `seed` keys the random number
+        stream (see `functions`)."""
         params = dict(params or {})
-        c = controls or Controls.of(self.spec)
+        c = controls or self.default_controls()
         t0, tf, dt, sp = c.initial_time, c.final_time, c.time_step, c.saveper
         n = n or max([np.size(v) for v in params.values() if isinstance(v, np.ndarray)] + [1])
         P = np.tile(np.asarray(self.generated.defaults, dtype=float), (n, 1))
@@ -174,18 +240,23 @@ class CompiledModel:
         for name, value in params.items():
             key = name_key(name)
             if key not in self._constant_index:
-                if key in self.spec.elements:
-                    raise BadInput(f"batch engine: '{self.spec.elements[key].name}' is not a constant and cannot be set")
+                if key in self.structure.vars and not self.structure.vars[key].hidden:
+                    raise BadInput(f"batch engine: '{self.structure.vars[key].name}' is not a constant and "
+                                   f"cannot be set")
                 raise UnknownName(f"batch engine: no constant named '{name}' in {self.spec.path.name}")
-            j = self._constant_index[key]
+            slots = self._constant_index[key]
             if isinstance(value, pd.Series):
-                series.append((j, np.asarray(value.index, dtype=float), np.asarray(value.to_numpy(), dtype=float)))
-                P[:, j] = np.interp(t0, series[-1][1], series[-1][2])
+                xs = np.asarray(value.index, dtype=float)
+                ys = np.asarray(value.to_numpy(), dtype=float)
+                for j in slots:
+                    series.append((j, xs, ys))
+                    P[:, j] = np.interp(t0, xs, ys)
             else:
                 arr = np.asarray(value, dtype=float)
                 if arr.ndim and arr.shape[0] != n:
                     raise BadInput(f"batch engine: '{name}' has {arr.shape[0]} values for {n} runs")
-                P[:, j] = arr
+                for j in slots:
+                    P[:, j] = arr
         width = max([len(x) for _, x, _ in series] + [1])
         SIDX = np.array([j for j, _, _ in series], dtype=np.int64)
         SX = np.zeros((len(series), width))
@@ -194,30 +265,48 @@ class CompiledModel:
         for q, (_, x, y) in enumerate(series):
             SX[q, : len(x)] = x
             SY[q, : len(y)] = y
-        columns = self._columns(return_columns)
-        OUTIDX = np.array([self._saved_index[name_key(c)] for c in columns], dtype=np.int64)
-        n_steps, save_every = c.n_steps, c.steps_per_save
+        columns, outidx = self._columns(return_columns)
+        n_steps = c.n_steps
+        save = np.arange(n_steps + 1) % c.steps_per_save == 0
         OUT = np.full((n, len(columns), c.n_saved), np.nan)
         STATUS = np.zeros(n, dtype=np.int64)
         DIVAT = np.full(n, np.nan)
+        ERR = np.zeros(n, dtype=np.int64)
+        table = ufuncs.table()
+        UFT = table if table is not None else np.zeros((1, 3), dtype=np.int64)
+        # PySD's integer states (see `integers`): a constant the run sets is a float to PySD
+        given = {name_key(name) for name in params}
+        IINT = np.array([0 if given & constants else 1 for constants in self.generated.int_constants] or [0],
+                        dtype=np.int64)
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.filterwarnings("ignore", category=RuntimeWarning)  # a diverging run's overflows
-            self.kernel(P, SIDX, SX, SY, SL, t0, dt, tf, sp, n_steps, save_every, OUTIDX, OUT, STATUS, DIVAT)
-        if not self._sealed:
-            _seal(self.folder)
-            self._sealed = True
+            kernel = self.kernel1 if n == 1 else self.kernel
+            kernel(P, SIDX, SX, SY, SL, t0, dt, tf, sp, n_steps, save, np.asarray(outidx, dtype=np.int64),
+                   OUT, STATUS, DIVAT, UFT, np.int64(seed), ERR, IINT)
+        if min(n, 2) not in self._sealed:  # this kernel's first use here: numba may have written
+            _seal(self.folder)  # its cache files, seal them (again)
+            self._sealed.add(min(n, 2))
+        refused = np.flatnonzero(STATUS == 2)
+        if refused.size:
+            r = refused[0]
+            raise UnsupportedConstruct(f"{self.spec.path.name}: {self.generated.sites[ERR[r] - 1]} at time "
+                                       f"{DIVAT[r]:g} (run {r}); the batch engine refuses rather than answer NaN")
         return BatchResult.build(c.saved_times(), columns, OUT, STATUS, DIVAT)
 
-    def _columns(self, return_columns) -> list[str]:
+    def _columns(self, return_columns) -> tuple[list[str], list[int]]:
+        saved = self.generated.saved
         if return_columns is None:
-            return list(self.generated.saved)
-        found = []
+            return [c.column for c in saved], list(range(len(saved)))
+        columns, index = [], []
         for name in return_columns:
             key = name_key(name)
-            if key not in self._saved_index:
+            found = self._saved_index.get(key)
+            if not found:
                 raise UnknownName(f"batch engine: no variable named '{name}' in {self.spec.path.name}")
-            found.append(self.generated.saved[self._saved_index[key]])
-        return found
+            for i in found:
+                columns.append(saved[i].column)
+                index.append(i)
+        return columns, index
 
     # --- one equation, for the loop analysis -----------------------------------------------------
     def equation(self, name: str, controls: Controls | None = None):
@@ -227,38 +316,35 @@ class CompiledModel:
         equation from them with numpy, so that one input can be changed while the others are held.
         INITIAL(x) takes x from the first entry of `init` (a run's series), or of env without it.
         """
-        key = name_key(name)
-        element = self.spec[name]
-        if element.kind in ("constant", "lookup", "data", "control"):
-            raise BadInput(f"batch engine: '{element.name}' is a {element.kind}, it has no equation to evaluate")
-        names = {k: el.name for k, el in self.spec.elements.items()}
-        translator = Translator(self.spec, local_name=lambda k: f"env[{names[k]!r}]",
-                                constant_name=lambda k: f"env[{names[k]!r}]")
+        var = self.structure.vars.get(name_key(name))
+        if var is None or var.hidden:
+            raise UnknownName(f"batch engine: no variable named '{name}' in {self.spec.path.name}")
+        if var.kind in ("lookup", "data", "control") or all(
+                self.generated.codes.get(c.id, Code("")).constant for c in var.cells.values()):
+            kind = "constant" if var.kind == "value" else var.kind
+            raise BadInput(f"batch engine: '{var.name}' is a {kind}, it has no equation to evaluate")
+        if var.dims:
+            raise UnsupportedConstruct(f"batch engine: the subscripted '{var.name}' (for the loop analysis)")
+        cell = var.cells[()]
+        names = {c.id: c.var.name for c in self.structure.cells}
+        translator = Translator(self.structure, "vector", cell_name=lambda c: f"env[{names[c.id]!r}]",
+                                initial_name=lambda c: f"first(init[{names[c.id]!r}])")
+        node = cell.component.ast
+        if type(node).__name__ == "IntegStructure":
+            node = node.flow
         code = Code("")
-        node = element.ast.flow if element.kind == "stock" else element.ast
-        code.text = translator.expr(node, key, code, "vector")
-        for stateful in translator.statefuls:
-            # INITIAL(x) holds x's value at the start: x's expression on the first entry of
-            # `init` (the whole run, by default env).
-            if stateful.kind != "initial":
-                translator.refuse("a stateful function inside the equation (for the loop analysis)", key)
-            first = Translator(self.spec, local_name=lambda k: f"first(init[{names[k]!r}])",
-                               constant_name=lambda k: f"env[{names[k]!r}]")
-            initial = first.expr(stateful.node.initial, key, Code(""), "vector")
-            if first.statefuls or first.lookups:
-                first.refuse("a stateful function inside INITIAL (for the loop analysis)", key)
-            code.text = re.sub(rf"\b{stateful.out}\b", f"({initial})", code.text)
-        c = controls or Controls.of(self.spec)
+        text = translator.expr(node, Context(cell, {}, (), None), code).text
+        c = controls or self.default_controls()
         t0, dt, sp = c.initial_time, c.time_step, c.saveper
         namespace = {"np": np, "dt": dt, "t0": t0, "saveper": sp, "first": _first,
                      **{f: getattr(functions, f) for f in dir(functions) if f.startswith("v")}}
-        for table in translator.lookups:
+        for table in translator.tables.tables:
             namespace[f"LX{table.id}"] = np.asarray(table.xs, dtype=float)
             namespace[f"LY{table.id}"] = np.asarray(table.ys, dtype=float)
-        source = f"lambda env, t, init=None: (lambda init: {code.text})(env if init is None else init)"
-        verify_python(source, f"the batch engine's equation of '{element.name}'", EXPRESSION)
+        source = f"lambda env, t, init=None: (lambda init: {text})(env if init is None else init)"
+        verify_python(source, f"the batch engine's equation of '{var.name}'", EXPRESSION)
         function = eval(source, namespace)  # generated from PySD's parse tree, and checked just above
-        function.inputs = sorted(names[k] for k in code.elements)
+        function.inputs = sorted({names[c.id] for c in code.refs})
         function.source = source
         return function
 
@@ -269,14 +355,22 @@ def _first(values):
     return values.flat[0] if values.ndim else float(values)
 
 
-def compile_spec(spec: ModelSpec) -> CompiledModel:
-    """Compile (or load from the cache) the batch kernel of a model."""
-    return _compiled(spec.path, spec.sha256)
+def compile_spec(spec: ModelSpec, method: str = "euler", data_files=None, exact: bool = False) -> CompiledModel:
+    """Compile (or load from the cache) the batch kernel of a model.
+
+    `method` is "euler" (PySD's, the default) or "rk4" (classic fourth-order Runge-Kutta, as
+    Vensim's RK4 Fixed; PySD has none). `data_files` are the files DATA variables are read from.
+    `exact` computes EXP, LN, SIN, ... and powers of subscripted values with numpy's own loops,
+    as PySD does, so that results equal PySD's to the last bit (at about twice the run time);
+    by default the kernel uses the C library, which differs from numpy in the last bit of a few
+    percent of such values (a relative difference near 1e-16 per call).
+    """
+    files = tuple(str(Path(f).resolve()) for f in (data_files or ()))
+    return _compiled(spec.path, spec.sha256, method, files, bool(exact))
 
 
-@lru_cache(maxsize=8)
-def _compiled(path: Path, sha: str) -> CompiledModel:
-    return CompiledModel(load_spec(path))
-
+@lru_cache(maxsize=16)
+def _compiled(path: Path, sha: str, method: str, files: tuple, exact: bool) -> CompiledModel:
+    return CompiledModel(load_spec(path), method, files, exact)
 
 __all__ = ["CompiledModel", "compile_spec"]

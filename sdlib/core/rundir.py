@@ -444,6 +444,22 @@ def atomic_dir(target: Path | Claim):
         claim.release()
 
 
+def write_cache_file(target: Path, data: bytes) -> None:
+    """One cache file written whole: beside it first (a temporary this process removes on a signal),
+    synced, then renamed over it."""
+    tmp = temporary_file(target)
+    _ACTIVE.add(tmp)
+    try:
+        with open(tmp, "xb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    finally:
+        _ACTIVE.discard(tmp)
+        _remove(tmp)
+
+
 def write_file_atomic(path: Path, text: str, argument: str) -> None:
     """Write one file whole: beside it first, then renamed over it. Only a regular file (or nothing)
     is ever replaced, never a device, a pipe or a folder."""
@@ -485,13 +501,7 @@ def check_output_file(path: str | Path, argument: str) -> Path:
             raise BadInput(f"{argument}: {path} is {_kind(mode) if not stat.S_ISDIR(mode) else 'a folder'}, "
                            f"not a file (only a regular file is ever replaced)", argument)
         path = path.resolve()
-    ancestor = path.parent
-    while not ancestor.exists() and ancestor != ancestor.parent:
-        ancestor = ancestor.parent
-    if not ancestor.is_dir():
-        raise BadInput(f"{argument}: {ancestor} is a file, so {path} cannot be created in it", argument)
-    if not os.access(ancestor, os.W_OK | os.X_OK):
-        raise BadInput(f"{argument}: {ancestor} cannot be written (permission denied or read-only)", argument)
+    _check_creatable(path, path.parent, argument)
     return path
 
 
@@ -504,14 +514,19 @@ def check_output_dir(path: str | Path, argument: str) -> Path:
     path = Path(text)
     if path.exists() and not path.is_dir():
         raise BadInput(f"{argument}: {path} is {_kind(os.stat(path).st_mode)}, not a folder", argument)
-    ancestor = path
+    _check_creatable(path, path, argument)
+    return path
+
+
+def _check_creatable(path: Path, start: Path, argument: str) -> None:
+    """`path` can be made: the nearest existing folder at or above `start` is a writable folder."""
+    ancestor = start
     while not ancestor.exists() and ancestor != ancestor.parent:
         ancestor = ancestor.parent
     if not ancestor.is_dir():
         raise BadInput(f"{argument}: {ancestor} is a file, so {path} cannot be created in it", argument)
     if not os.access(ancestor, os.W_OK | os.X_OK):
         raise BadInput(f"{argument}: {ancestor} cannot be written (permission denied or read-only)", argument)
-    return path
 
 
 # --- what a run folder holds -----------------------------------------------------------------------

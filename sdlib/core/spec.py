@@ -18,7 +18,6 @@ under the model's content hash (see `cache_dir`), so later processes read it in 
 from __future__ import annotations
 
 import hashlib
-import os
 import pickle
 import warnings
 from dataclasses import dataclass, field
@@ -164,22 +163,11 @@ def _read_verified(cached: Path):
 
 
 def _write_atomic(target: Path, data: bytes) -> None:
-    from .rundir import _ACTIVE, sweep, temporary_file
+    from .rundir import sweep, write_cache_file
 
     target.parent.mkdir(parents=True, exist_ok=True)
     sweep(target.parent)
-    tmp = temporary_file(target)
-    _ACTIVE.add(tmp)
-    try:
-        with open(tmp, "xb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    finally:
-        _ACTIVE.discard(tmp)
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    write_cache_file(target, data)
 
 
 def _parse_spec(path: Path, sha: str) -> ModelSpec:

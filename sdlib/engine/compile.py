@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
-import os
 import shutil
 import sys
 import warnings
@@ -27,7 +26,7 @@ from ..core.controls import Controls
 from ..core.errors import BadInput, UnknownName, UnsupportedConstruct
 from ..core.expressions import Code, Context, Translator
 from ..core.paths import cache_dir
-from ..core.rundir import sweep, temporary_file
+from ..core.rundir import sweep, write_cache_file
 from ..core.spec import ModelSpec, load_spec, name_key
 from . import functions, ufuncs
 from .codegen import Generated, Statics, generate
@@ -89,7 +88,7 @@ def _load_kernel(source: str):
     if current != source:  # missing, damaged or edited: write it again, and drop what numba built from it
         shutil.rmtree(folder / "__pycache__", ignore_errors=True)
         _remove_quietly(folder / SEAL)
-        _write_atomic(path, source.encode())
+        write_cache_file(path, source.encode())
     elif not _seal_holds(folder):
         shutil.rmtree(folder / "__pycache__", ignore_errors=True)
         _remove_quietly(folder / SEAL)
@@ -142,21 +141,9 @@ def _seal(folder: Path) -> None:
     try:
         files = _numba_files(folder)
         if files and any(name.endswith(".nbc") for name in files):
-            _write_atomic(folder / SEAL, json.dumps(files, indent=1, sort_keys=True).encode())
+            write_cache_file(folder / SEAL, json.dumps(files, indent=1, sort_keys=True).encode())
     except OSError:
         pass  # an unsealed cache is only compiled again next time
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = temporary_file(path)
-    try:
-        with open(tmp, "xb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        _remove_quietly(tmp)
 
 
 def _remove_quietly(path: Path) -> None:

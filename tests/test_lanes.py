@@ -163,12 +163,19 @@ def _scalar_reference_models():
     if not REFERENCE.is_dir():
         return [pytest.param(None, marks=requires_reference, id="reference-models")]
     return [pytest.param(path, marks=pytest.mark.slow, id=f"{path.parent.name}/{path.stem}")
-            for path in sorted(REFERENCE.glob("*/*/*.mdl"))]
+            for path in sorted(REFERENCE.glob("*/*/*.mdl")) if path.parent.name in SCALAR_REFERENCE]
+
+
+# The reference models the lane kernel takes that exercise what it rewrites (IF THEN ELSE, MIN/MAX,
+# XIDZ/ZIDZ, EXP/LN/SQRT, powers, lookups, TREND, :NA:, macros) and the classic dynamics; all 46 it
+# takes were checked once when it was written (equal to 1e-9), each compile costs seconds in CI.
+SCALAR_REFERENCE = {"abs", "builtin_max", "builtin_min", "exp", "if_stmt", "ln", "lookups", "na",
+                    "macro_stock", "sqrt", "trend", "xidz_zidz", "Lotka_Volterra", "SIR", "teacup"}
 
 
 @pytest.mark.parametrize("path", _scalar_reference_models())
 def test_lane_kernel_equals_the_one_run_kernel_on_reference_models(path, monkeypatch):
-    # Every reference model the lane kernel takes (46 of them): a batch of 3 equals the one-run kernel
+    # Reference models the lane kernel takes: a batch of 3 equals the one-run kernel
     # (itself equal to PySD, test_engine) to 1e-9 relative. Compiled here, not in a child process:
     # the child only buys speed.
     from sdlib.engine.compile import COMPILING_HERE

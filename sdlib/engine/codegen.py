@@ -26,9 +26,10 @@ from pysd.translators.structures import abstract_expressions as ax
 from ..core.errors import BadInput, ModelError
 from ..core.evaluate import evaluate_python
 from ..core.expressions import Code, Context, Refused, TableSet, Translator
-from . import ufuncs
+from . import ufuncs, vmath
 from .fold import Folded, fold
 from .integers import pysd_int
+from .lanes import LANES, Sections, lane_kernel
 from .statefuls import INIT_ARGS, OUT_ARGS, STEP_ARGS, StatefulCode, arguments, group_code, merged, scalar_code
 
 DIVERGENCE_BOUND = 1e300
@@ -52,6 +53,8 @@ class Generated:
     method: str
     codes: dict = field(default_factory=dict)  # cell id -> Code (kernel dialect)
     int_constants: list = field(default_factory=list)  # per IINT flag: constants that, set by a run, clear it
+    lanes: int = 0  # runs side by side in the kernel for many runs (0: the run-major kernel, see `lanes`)
+    lanes_obstacle: str = ""  # why the model runs on the run-major kernel
 
 
 # --- the expression of a cell, and values that need no run --------------------------------------
@@ -654,13 +657,47 @@ def generate(structure, method: str = "euler", loader=None, exact: bool = False)
     w(ind2 + "t = t + dt")
     w(ind2 + "k += 1")
     _divergence_check(w, ind2, checks)
-    # Two compiled forms of the same function: over many runs in parallel, and (quicker to compile) one run.
+    # Two compiled forms: over many runs in parallel (the lane kernel when the model allows it, see
+    # `lanes`; else this one) and, quicker to compile, this one for one run.
     kernel = "\n".join(body)
-    source = "\n".join(lines + k.globals + [
-        "@njit(parallel=True, cache=True, error_model='numpy')", kernel, "",
-        "@njit(cache=True, error_model='numpy')", kernel.replace("def kernel(", "def kernel1(", 1)]) + "\n"
+    lane_source, obstacle = lane_kernel(_sections(k, scs, evaluate), method)
+    many = ["from sdlib.engine.vmath import " + ", ".join(vmath.__all__), "",
+            "@njit(parallel=True, cache=True, error_model='numpy')", lane_source] if lane_source else [
+        "@njit(parallel=True, cache=True, error_model='numpy')", kernel]
+    source = "\n".join(lines + k.globals + many + [
+        "", "@njit(cache=True, error_model='numpy')", kernel.replace("def kernel(", "def kernel1(", 1)]) + "\n"
     return Generated(source=source, saved=k.saved, constants=k.constants, defaults=k.defaults,
-                     sites=list(k.translator.sites), method=method, codes=k.codes, int_constants=k.int_constants)
+                     sites=list(k.translator.sites), method=method, codes=k.codes, int_constants=k.int_constants,
+                     lanes=LANES if lane_source else 0, lanes_obstacle=obstacle)
+
+
+def _sections(k: Kernel, scs: list, evaluate) -> Sections:
+    """The kernel's statements by where they run, for the lane kernel."""
+    obstacle = ""
+    if k.arrays or any(len(g) > 1 for g in k.groups):
+        obstacle = "subscripted variables"
+    elif k.lazy_names():
+        obstacle = "ACTIVE INITIAL"
+    elif any(line for sc in scs for line in sc.alloc_lines):
+        obstacle = "a stateful function with stages (SMOOTH, DELAY)"
+    elif k.int_flags:
+        obstacle = "a state PySD keeps as an integer"
+    init = []
+    for kind, unit in k.init_order:
+        init += k.stateful_code(unit).init_lines if kind == "init" else evaluate((kind, unit))
+    values: list[str] = []
+    _save_lines(values.append, "", k)
+    return Sections(
+        init=init,
+        needed=[line for node in k.run_order if node in k.needed for line in evaluate(node)],
+        unneeded=[line for node in k.run_order if node not in k.needed for line in evaluate(node)],
+        values=values,
+        derivatives=[line for sc in scs for line in sc.ddt_lines],
+        before_update=[line for sc in scs for line in sc.save_lines],
+        update=[line for sc in scs for line in sc.update_lines],
+        checks=[c for sc in scs for c in sc.check],
+        states=[line.split(" = ", 1)[0] for sc in scs for line in sc.init_lines],
+        n_saved=len(k.saved), obstacle=obstacle)
 
 
 def _save_lines(w, ind, k: Kernel):

@@ -152,7 +152,7 @@ _PYSD = _NUMPY | {
 }
 PYSD = Profile(modules=("pathlib", "numpy", "xarray", "scipy", "pysd"), attributes=frozenset(_PYSD),
                names=frozenset({"__data", "__file__", "__pysd_version__"}))
-KERNEL = Profile(modules=("numpy", "numba", "sdlib.engine.functions", "sdlib.engine.ufuncs"),
+KERNEL = Profile(modules=("numpy", "numba", "sdlib.engine.functions", "sdlib.engine.ufuncs", "sdlib.engine.vmath"),
                  attributes=_NUMPY | {"bool_"})
 EXPRESSION = Profile(modules=(), attributes=_NUMPY)  # the batch engine's one-equation functions
 

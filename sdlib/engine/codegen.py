@@ -584,6 +584,7 @@ def generate(structure, method: str = "euler", loader=None, exact: bool = False)
         return k.stateful_code(unit).out_lines
 
     scs = [k.stateful_code(u) for u in k.stateful_units]
+    sections = _sections(k, scs, evaluate)
     w("def kernel(P, SIDX, SX, SY, SL, t0, dt, tf, saveper, n_steps, SAVE, OUTIDX, OUT, STATUS, DIVAT, UFT, SEED,"
       " ERR, IINT):")
     w("    N = P.shape[0]")
@@ -611,27 +612,20 @@ def generate(structure, method: str = "euler", loader=None, exact: bool = False)
             w(ind + line)
     # Initialisation, in the order PySD initialises: states from their initial values, with the
     # cells those need computed first.
-    for kind, unit in k.init_order:
-        lines_ = k.stateful_code(unit).init_lines if kind == "init" else evaluate((kind, unit))
-        for line in lines_:
-            w(ind + line)
+    for line in sections.init:
+        w(ind + line)
     w(ind + "INIT = False")
-    _initial_nans(w, ind, [c for sc in scs for c in sc.check])
+    _initial_nans(w, ind, sections.checks)
     w(ind + "isave = 0")
     w(ind + "while True:")
     ind2 = ind + "    "
     w(ind2 + "for q in range(SIDX.shape[0]):")
     w(ind2 + "    CV[SIDX[q]] = np.interp(t, SX[q, :SL[q]], SY[q, :SL[q]])")
-    for node in k.run_order:
-        if node in k.needed:
-            for line in evaluate(node):
-                w(ind2 + line)
+    for line in sections.needed:
+        w(ind2 + line)
     w(ind2 + "if SAVE[k]:")
-    for node in k.run_order:
-        if node not in k.needed:
-            for line in evaluate(node):
-                w(ind2 + "    " + line)
-    _save_lines(w, ind2 + "    ", k)
+    for line in sections.unneeded + sections.values:
+        w(ind2 + "    " + line)
     w(ind2 + "    for j in range(OUTIDX.shape[0]):")
     w(ind2 + "        OUT[r, j, isave] = VALS[OUTIDX[j]]")
     w(ind2 + "    isave += 1")
@@ -642,25 +636,19 @@ def generate(structure, method: str = "euler", loader=None, exact: bool = False)
     w(ind2 + "    break")
     w(ind2 + "if k == n_steps:")
     w(ind2 + "    break")
-    for sc in scs:
-        for line in sc.ddt_lines:
-            w(ind2 + line)
+    for line in sections.derivatives:
+        w(ind2 + line)
     if method == "rk4":
         _rk4_stages(w, ind2, scs, k, evaluate)
-    checks = [c for sc in scs for c in sc.check]
-    for sc in scs:
-        for line in sc.save_lines:
-            w(ind2 + line)
-    for sc in scs:
-        for line in sc.update_lines:
-            w(ind2 + line)
+    for line in sections.before_update + sections.update:
+        w(ind2 + line)
     w(ind2 + "t = t + dt")
     w(ind2 + "k += 1")
-    _divergence_check(w, ind2, checks)
+    _divergence_check(w, ind2, sections.checks)
     # Two compiled forms: over many runs in parallel (the lane kernel when the model allows it, see
     # `lanes`; else this one) and, quicker to compile, this one for one run.
     kernel = "\n".join(body)
-    lane_source, obstacle = lane_kernel(_sections(k, scs, evaluate), method)
+    lane_source, obstacle = lane_kernel(sections, method)
     many = ["from sdlib.engine.vmath import " + ", ".join(vmath.__all__), "",
             "@njit(parallel=True, cache=True, error_model='numpy')", lane_source] if lane_source else [
         "@njit(parallel=True, cache=True, error_model='numpy')", kernel]
@@ -672,7 +660,8 @@ def generate(structure, method: str = "euler", loader=None, exact: bool = False)
 
 
 def _sections(k: Kernel, scs: list, evaluate) -> Sections:
-    """The kernel's statements by where they run, for the lane kernel."""
+    """The kernel's statements by where they run: the run-major kernel writes them into its loop over
+    time, the lane kernel into its loops over lanes."""
     obstacle = ""
     if k.arrays or any(len(g) > 1 for g in k.groups):
         obstacle = "subscripted variables"

@@ -213,7 +213,11 @@ class CompiledModel:
     def compiled_on_disk(self) -> bool:
         """Whether numba's cache holds the one-run kernel (else the first run compiles it). The kernel
         for many runs at once is compiled, and cached, on its own first use."""
-        return any((self.folder / "__pycache__").glob("*kernel1*.nbi"))
+        return self._on_disk("kernel1")
+
+    def _on_disk(self, kernel: str) -> bool:
+        """Whether numba's cache holds this kernel (kernel1: one run; kernelL: the lane kernel)."""
+        return any((self.folder / "__pycache__").glob(f"*{kernel}*.nbi"))
 
     # --- running ---------------------------------------------------------------------------------
     def run(self, params: dict | None = None, n: int | None = None, controls: Controls | None = None,
@@ -274,7 +278,7 @@ class CompiledModel:
                         dtype=np.int64)
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.filterwarnings("ignore", category=RuntimeWarning)  # a diverging run's overflows
-            if many and self.lanes and not self._lanes_on_disk():
+            if many and self.lanes and not self._on_disk("kernelL"):
                 self._compile_lanes_elsewhere()
             kernel = self.kernel if many else self.kernel1
             kernel(P, SIDX, SX, SY, SL, t0, dt, tf, sp, n_steps, save, np.asarray(outidx, dtype=np.int64),
@@ -289,9 +293,6 @@ class CompiledModel:
             raise UnsupportedConstruct(f"{self.spec.path.name}: {self.generated.sites[ERR[r] - 1]} at time "
                                        f"{DIVAT[r]:g} (run {r}); the batch engine refuses rather than answer NaN")
         return BatchResult.build(c.saved_times(), columns, OUT, STATUS, DIVAT)
-
-    def _lanes_on_disk(self) -> bool:
-        return any((self.folder / "__pycache__").glob("*kernelL*.nbi"))
 
     def _compile_lanes_elsewhere(self) -> None:
         """Compile the lane kernel in a child process, which leaves it in numba's cache for this one.

@@ -39,8 +39,7 @@ RENAMED = {"np.exp": "vexp", "np.log": "vlog", "nmin": "lmin", "nmax": "lmax", "
            "ppow": "pow_cases"}
 ALLOWED = {"abs", "min", "max", "float", "step", "ramp", "pulse", "lookup", "lookup_vensim", "data",
            "integer", "quantum", "modulo", "nz", "nz1", "nanmin2", "nanmax2", "if", "else", "and", "or", "not",
-           "True", "False", "t", "t0", "dt", "CV", "E", "np", "inf", "nan", "sqrt", "floor", "pi", "e", "sin", "cos",
-           "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "log10", "exp", "log"}
+           "True", "False", "t", "t0", "dt", "CV", "E"}  # numpy's names are checked with their "np."
 NUMPY_ALLOWED = {"np.sqrt", "np.floor", "np.nan", "np.inf", "np.pi", "np.e", "np.sin", "np.cos", "np.tan",
                  "np.arcsin", "np.arccos", "np.arctan", "np.sinh", "np.cosh", "np.tanh", "np.log10",
                  "np.exp", "np.log"}
@@ -49,7 +48,7 @@ DIVERGENCE_BOUND = 1e300
 
 @dataclass
 class Sections:
-    """The run-major kernel's statements, by where they run (each a list of unindented lines)."""
+    """The kernel's statements, by where they run (each a list of unindented lines)."""
     init: list  # initialisation, in PySD's order (states and what they need)
     needed: list  # every step: what the states' derivatives depend on
     unneeded: list  # saving steps only: the rest
@@ -67,8 +66,8 @@ class NotLanes(Exception):
     pass
 
 
-def _statement(line: str, names: set, kind: str) -> str:
-    """One scalar assignment, written for lane l (or NotLanes)."""
+def _statement(line: str, names: set, kind: str) -> list[str]:
+    """One scalar assignment, written for lane l, with the error-slot lines of its powers (or NotLanes)."""
     m = ASSIGNMENT.fullmatch(line)
     if not m:
         raise NotLanes(f"a statement that is not one scalar assignment ({line[:60]!r})")

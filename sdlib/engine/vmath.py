@@ -25,24 +25,18 @@ from numba.extending import intrinsic
 from .functions import SMALL_VENSIM
 
 
-@intrinsic
-def _bits(typingctx, x):
-    """The 64 bits of a float64, as an int64."""
-    sig = types.int64(types.float64)
+def _reinterpret(source, target):
+    """A function that reads the 64 bits of a `source` value as a `target` value (an LLVM bitcast)."""
+    @intrinsic
+    def cast(typingctx, x):
+        def codegen(context, builder, signature, args):
+            return builder.bitcast(args[0], context.get_value_type(target))
+        return target(source), codegen
+    return cast
 
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], context.get_value_type(types.int64))
-    return sig, codegen
 
-
-@intrinsic
-def _float(typingctx, x):
-    """The float64 whose 64 bits are those of an int64."""
-    sig = types.float64(types.int64)
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], context.get_value_type(types.float64))
-    return sig, codegen
+_bits = _reinterpret(types.float64, types.int64)  # the bits of a float64, as an int64
+_float = _reinterpret(types.int64, types.float64)  # the float64 with the bits of an int64
 
 
 @intrinsic

@@ -650,10 +650,10 @@ def generate(structure, method: str = "euler", loader=None, exact: bool = False)
     kernel = "\n".join(body)
     lane_source, obstacle = lane_kernel(sections, method)
     many = ["from sdlib.engine.vmath import " + ", ".join(vmath.__all__), "",
-            "@njit(parallel=True, cache=True, error_model='numpy')", lane_source] if lane_source else [
-        "@njit(parallel=True, cache=True, error_model='numpy')", kernel]
+            "@njit(parallel=True, nogil=True, cache=True, error_model='numpy')", lane_source] if lane_source else [
+        "@njit(parallel=True, nogil=True, cache=True, error_model='numpy')", kernel]
     source = "\n".join(lines + k.globals + many + [
-        "", "@njit(cache=True, error_model='numpy')", kernel.replace("def kernel(", "def kernel1(", 1)]) + "\n"
+        "", "@njit(nogil=True, cache=True, error_model='numpy')", kernel.replace("def kernel(", "def kernel1(", 1)]) + "\n"
     return Generated(source=source, saved=k.saved, constants=k.constants, defaults=k.defaults,
                      sites=list(k.translator.sites), method=method, codes=k.codes, int_constants=k.int_constants,
                      lanes=LANES if lane_source else 0, lanes_obstacle=obstacle)

@@ -629,11 +629,11 @@ def generate(structure, method: str = "euler", loader=None, exact: bool = False)
     w(ind2 + "    for j in range(OUTIDX.shape[0]):")
     w(ind2 + "        OUT[r, j, isave] = VALS[OUTIDX[j]]")
     w(ind2 + "    isave += 1")
-    w(ind2 + "if E[0] != 0:")
-    w(ind2 + "    STATUS[r] = 2")
-    w(ind2 + "    ERR[r] = E[0]")
-    w(ind2 + "    DIVAT[r] = t")
-    w(ind2 + "    break")
+    # A power PySD makes complex refuses the run at the time of the step that met it: in the
+    # equations, and in the derivatives (before the divergence test, which its NaN would trip).
+    refuse = ["if E[0] != 0:", "    STATUS[r] = 2", "    ERR[r] = E[0]", "    DIVAT[r] = t", "    break"]
+    for line in refuse:
+        w(ind2 + line)
     w(ind2 + "if k == n_steps:")
     w(ind2 + "    break")
     for line in sections.derivatives:
@@ -641,6 +641,8 @@ def generate(structure, method: str = "euler", loader=None, exact: bool = False)
     if method == "rk4":
         _rk4_stages(w, ind2, scs, k, evaluate)
     for line in sections.before_update + sections.update:
+        w(ind2 + line)
+    for line in refuse:
         w(ind2 + line)
     w(ind2 + "t = t + dt")
     w(ind2 + "k += 1")

@@ -16,6 +16,8 @@ import json
 import time
 import warnings
 
+from timing import timed
+
 # Six parameters, as issue 13 asks: the four docs/build_calibration.py fits (the Morris screening's top four on the
 # anchors) and the next two in its ranking, with their plausible ranges.
 VARY = ["hardware energy efficiency growth rate=0.2:0.5", "data centre copper intensity=20:66", "compute useful life=4:8",
@@ -49,18 +51,12 @@ def main() -> dict:
                           "acceptance": round(fit["acceptance"], 3)})
         report[method] = entry
     controls = model.controls(final_time=fit["runs_until"])  # the fit's runs stop at its last point they move
-    pysd = min(_timed(lambda: model.run(controls=controls, engine="pysd", progress=False)) for _ in range(3))
+    pysd = min(timed(lambda: model.run(controls=controls, engine="pysd", progress=False)) for _ in range(3))
     report["pysd_seconds_per_run"] = round(pysd, 3)
     report["pysd_seconds_for_the_mcmc_evaluations"] = round(pysd * report["mcmc"]["evaluations"], 1)
     report["goal"] = {"mcmc_seconds": 60}
     print(json.dumps(report, indent=2))
     return report
-
-
-def _timed(fn) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ import tracemalloc
 import warnings
 
 import numpy as np
+from timing import timed
 
 OUTCOMES = ["Output per developer", "AI electricity use", "Data centre copper demand", "Token price",
             "Tokens per person per day"]
@@ -39,7 +40,7 @@ def main() -> dict:
     model.run(n=1, controls=controls, columns=OUTCOMES, engine="batch")  # and the one for one run
     compile_seconds = time.perf_counter() - started
     compiled = model.compiled()
-    pysd = min(_timed(lambda: model.run(controls=controls, engine="pysd", progress=False)) for _ in range(3))
+    pysd = min(timed(lambda: model.run(controls=controls, engine="pysd", progress=False)) for _ in range(3))
     pysd_own = _pysd_own_run(model.path, controls)
     simlin = _pysimlin_run(model.path)
     rng = np.random.default_rng(0)
@@ -48,7 +49,7 @@ def main() -> dict:
         params = {"token return parameter": rng.uniform(0.2, 0.4, n),
                   "grid connection lead time": rng.uniform(2, 6, n)}
         tracemalloc.start()
-        seconds = _timed(lambda params=params, n=n: model.run(params, controls, n=n, columns=OUTCOMES, engine="batch"))
+        seconds = timed(lambda params=params, n=n: model.run(params, controls, n=n, columns=OUTCOMES, engine="batch"))
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         batches.append({
@@ -82,7 +83,7 @@ def _pysd_own_run(path, controls) -> float:
     pysd_model = load_model(path)
     pysd_model.set_components({"final_time": controls.final_time, "time_step": controls.time_step,
                                "saveper": controls.time_step})
-    return min(_timed(lambda: pysd_model.run(progress=False)) for _ in range(3))
+    return min(timed(lambda: pysd_model.run(progress=False)) for _ in range(3))
 
 
 def _pysimlin_run(path) -> dict:
@@ -95,14 +96,8 @@ def _pysimlin_run(path) -> dict:
     from importlib.metadata import version
 
     sim_model = simlin.load(str(path))
-    seconds = min(_timed(lambda: sim_model.run(analyze_loops=False)) for _ in range(3))
+    seconds = min(timed(lambda: sim_model.run(analyze_loops=False)) for _ in range(3))
     return {"seconds": round(seconds, 5), "version": version("pysimlin")}
-
-
-def _timed(fn) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
 
 
 if __name__ == "__main__":

@@ -7,10 +7,11 @@ a new run: no cache hits), reading the page's own timings (performance.now() at 
 the browser's paint after the redraw of all eight charts):
 
 - `single_run`: the lines alone (one run per move), as before the fans;
-- `fans`: with "show uncertainty" on, a move redraws the lines and then every chart's bands from a
-  fresh ensemble of `--runs` runs; timed from the input event to the painted bands. The parts:
-  the run request for the lines, the ensemble request (of which the model: `sdlib.ensemble`'s
-  own clock; the server's whole answer: bands and drivers too), and the drawing.
+- `fans`: with "show uncertainty" on, a move sends the lines' run request and the ensemble request
+  together and redraws every chart's bands from the fresh ensemble of `--runs` runs; timed from the
+  input event to the painted bands. The parts: the run request for the lines, the ensemble request
+  (of which the model: `sdlib.ensemble`'s own clock; the server's whole answer: bands and drivers
+  too), and the drawing.
 
 Then, in this process with the browser closed, the ensemble alone (`sdlib.ensemble`, the same
 samples) and the batch kernel alone (`Model.run`, n runs): the floor the page cannot beat. The

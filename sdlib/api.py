@@ -28,7 +28,7 @@ from .core.controls import Controls
 from .core.errors import BadInput
 from .core.paths import display_path
 from .core.policy import apply_policies, available_policies
-from .core.rundir import Claim, atomic_dir, claim_folder, estimated_size, provenance, write_json, write_results
+from .core.rundir import Claim, atomic_dir, claimed, estimated_size, provenance, write_json, write_results
 from .core.scenario import Scenario, ad_hoc_scenario, load_scenario, scenario_files
 from .core.spec import name_key
 from .model import Model
@@ -121,8 +121,7 @@ def run(scenario: str | Path | Scenario = "baseline", *, set: dict | None = None
     if engine not in ("pysd", "batch"):
         raise BadInput(f"engine: unknown engine '{engine}' (expected pysd or batch)", "engine")
     check_size(resolved, columns)
-    target = claim_folder(out) if out is not None else None  # before any work: taken, or refused now
-    try:
+    with claimed(out) as target:  # before any work: taken, or refused now
         if target is not None:
             target.check_space(estimated_size(resolved.controls.n_saved, len(columns or resolved.model.variables())))
         if engine == "batch":
@@ -135,9 +134,6 @@ def run(scenario: str | Path | Scenario = "baseline", *, set: dict | None = None
         dataset.attrs["warnings"] = json.dumps(_warnings(resolved, dataset))
         if target is not None:
             save_run(dataset, resolved, target, plots=plots)
-    finally:
-        if target is not None:
-            target.release()
     return dataset
 
 
@@ -387,8 +383,7 @@ def calibrate(scenario: str | Path | Scenario = "baseline", *, data: str | Path,
     if method not in ("least-squares", "mcmc"):
         raise BadInput(f"method: {method!r} is not a method (expected least-squares or mcmc)", "method")
     resolved = resolve(scenario, set=set, policies=policies, final_time=final_time)
-    target = claim_folder(out) if out is not None else None  # before any work: taken, or refused now
-    try:
+    with claimed(out) as target:  # before any work: taken, or refused now
         dataset = calibrate_resolved(resolved, data=data, vary=vary, method=method, seed=seed, holdout=holdout,
                                      samples=samples, walkers=walkers, burn=burn, progress=progress)
         if command:
@@ -398,9 +393,6 @@ def calibrate(scenario: str | Path | Scenario = "baseline", *, data: str | Path,
 
             save_calibration(dataset, resolved, target, plots=plots)
             dataset.attrs["folder"] = str(target.target)
-    finally:
-        if target is not None:
-            target.release()
     return dataset
 
 
@@ -512,8 +504,7 @@ def ensemble(scenario: str | Path | Scenario = "baseline", *, vary: list, n: int
         raise BadInput(f"n: {n:,} makes {runs:,} runs (limit {MAX_RUNS:,}); use fewer", "n")
     check_size(resolved, outcomes, runs=runs, what="the ensemble")
     samples = ens.sample(uncertainties, method, n, seed)
-    target = claim_folder(out) if out is not None else None  # before any work: taken, or refused now
-    try:
+    with claimed(out) as target:  # before any work: taken, or refused now
         if target is not None:
             target.check_space(estimated_size(resolved.controls.n_saved, len(outcomes), runs))
         model.compiled(progress=progress is not False)
@@ -527,9 +518,6 @@ def ensemble(scenario: str | Path | Scenario = "baseline", *, vary: list, n: int
 
             save_ensemble(dataset, target, plots=plots)
             dataset.attrs["folder"] = str(target.target)
-    finally:
-        if target is not None:
-            target.release()
     return dataset
 
 
@@ -609,8 +597,7 @@ def compare(runs: list, *, indicators: list[str] | None = None, years=(2030, 205
         raise BadInput("years: expected at least one finite year, e.g. 2030,2050,2100", "years")
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold < np.inf:
         raise BadInput(f"threshold: {threshold!r} is not a relative difference >= 0 (e.g. 0.05 for 5%)", "threshold")
-    target = claim_folder(out) if out is not None else None  # before any work: taken, or refused now
-    try:
+    with claimed(out) as target:  # before any work: taken, or refused now
         items = [_compared(item) for item in runs]
         models = {str(data.attrs.get("model_file", "")) for _, _, data in items} - {""}
         if len(models) > 1:
@@ -630,9 +617,6 @@ def compare(runs: list, *, indicators: list[str] | None = None, years=(2030, 205
         if target is not None:
             save_comparison(dataset, target, plots=plots)
             dataset.attrs["folder"] = str(target.target)
-    finally:
-        if target is not None:
-            target.release()
     return dataset
 
 

@@ -150,6 +150,63 @@ def test_a_complex_power_on_the_branch_taken_refuses_the_run(tmp_path):
         compiled.run(params={"switch time": np.array([100.0, 5.0, 100.0])}, n=3)
 
 
+FLOW_POWER = """{UTF-8}
+Stock = INTEG((offset - Time) ^ exponent, 0)
+ ~ Dmnl
+ ~ |
+offset = 4.5
+ ~ Year
+ ~ |
+exponent = 0.5
+ ~ Dmnl
+ ~ |
+FINAL TIME = 4
+ ~ Year
+ ~ |
+INITIAL TIME = 0
+ ~ Year
+ ~ |
+SAVEPER = 0.5
+ ~ Year
+ ~ |
+TIME STEP = 0.25
+ ~ Year
+ ~ |
+"""
+
+
+@pytest.mark.parametrize("offset, refused_at", [(3.75, None), (3.25, "3.5"), (3.4, "3.5"), (3.6, "3.75")])
+def test_a_complex_power_in_a_derivative_refuses_where_the_one_run_kernel_does(tmp_path, offset, refused_at):
+    # The power sits in the stock's derivative, which the lane kernel computes in the same fused loop
+    # as every equation at a saving step, and (discarded) at the last step, which takes no step: the
+    # base turns negative at time 4 (the last step: no error), at a saving step (3.5), or between
+    # saving steps (3.75); the lanes (3 runs) refuse exactly where the one-run kernel does.
+    path = tmp_path / "flow.mdl"
+    path.write_text(FLOW_POWER, encoding="utf-8")
+    compiled = compile_spec(load_spec(path))
+    assert compiled.lanes == LANES, compiled.generated.lanes_obstacle
+    assert "el_last = el" in compiled.generated.source  # the last step's error slot is kept apart
+    params = {"offset": np.array([4.5, offset, 4.5])}
+    if refused_at is None:
+        one = compiled.run(params={"offset": offset}, n=1)
+        many = compiled.run(params=params, n=3)
+        assert list(many.status) == ["ok", "ok", "ok"]
+        np.testing.assert_allclose(many.values["Stock"][1], one.values["Stock"][0], rtol=1e-13)
+        return
+    with pytest.raises(UnsupportedConstruct, match=rf"at time {refused_at} \(run 0\)"):
+        compiled.run(params={"offset": offset}, n=1)
+    with pytest.raises(UnsupportedConstruct, match=rf"at time {refused_at} \(run 1\)"):
+        compiled.run(params=params, n=3)
+
+
+def test_each_exp_log_and_power_of_a_fused_loop_is_computed_once():
+    from sdlib.engine.lanes import _shared
+
+    lines = _shared(["a = vexp(x) + vexp(x) * vlog(y)", "b = vexp(x) / vlog(y)", "x = x + dt * b", "c = vexp(x)"])
+    assert lines == ["cse0 = vexp(x)", "cse1 = vlog(y)", "a = cse0 + cse0 * cse1", "b = cse0 / cse1", "x = x + dt * b",
+                     "cse2 = vexp(x)", "c = cse2"]  # x assigned anew: its exp computed again
+
+
 def test_a_subscripted_model_runs_on_the_run_major_kernel():
     from conftest import MODELS
 

@@ -21,14 +21,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import networkx as nx
 import numpy as np
 
 from ..core.paths import cache_dir
+from ..core.rundir import write_cache_file
 from .graph import dynamic_subgraph
 from .loops import Loop, canonical, loop_polarity
 
@@ -114,10 +113,7 @@ def _cycle_multiplicities(graph: nx.DiGraph):
 def _write_atomically(path: Path, text: str) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
+        write_cache_file(path, text.encode())
     except OSError:
         pass  # a read-only or full cache costs a recount next time, nothing else
 

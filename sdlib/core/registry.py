@@ -53,8 +53,18 @@ def constant_value(ast) -> float | None:
     return constant(ast)
 
 
+_READ: dict[tuple[str, str], dict[str, Parameter]] = {}  # by (model path, content hash): specs are never changed
+
+
 def parameters(spec: ModelSpec) -> dict[str, Parameter]:
-    """Every settable constant of the model, keyed by `name_key`."""
+    """Every settable constant of the model, keyed by `name_key` (read once per model file's content)."""
+    key = (str(spec.path), spec.sha256)
+    if key not in _READ:
+        _READ[key] = _read_parameters(spec)
+    return dict(_READ[key])
+
+
+def _read_parameters(spec: ModelSpec) -> dict[str, Parameter]:
     found = {}
     for key, el in spec.elements.items():
         if el.kind == "constant" and key not in CONTROL_NAMES:

@@ -406,6 +406,18 @@ def claim_folder(target: str | Path, argument: str = "out") -> Claim:
     return claim
 
 
+@contextmanager
+def claimed(out: str | Path | None):
+    """The folder `out` claimed before any work (taken, or refused now; None for no folder), released
+    when the work is done or has failed."""
+    target = claim_folder(out) if out is not None else None
+    try:
+        yield target
+    finally:
+        if target is not None:
+            target.release()
+
+
 def _take(path: Path, text: str) -> None:
     """Create `path` holding `text`, or raise FileExistsError: exactly one process succeeds. The text
     is written beside it and linked into place, so no one ever reads it half-written; where the file

@@ -629,11 +629,11 @@ def generate(structure, method: str = "euler", loader=None, exact: bool = False)
     w(ind2 + "    for j in range(OUTIDX.shape[0]):")
     w(ind2 + "        OUT[r, j, isave] = VALS[OUTIDX[j]]")
     w(ind2 + "    isave += 1")
-    w(ind2 + "if E[0] != 0:")
-    w(ind2 + "    STATUS[r] = 2")
-    w(ind2 + "    ERR[r] = E[0]")
-    w(ind2 + "    DIVAT[r] = t")
-    w(ind2 + "    break")
+    # A power PySD makes complex refuses the run at the time of the step that met it: in the
+    # equations, and in the derivatives (before the divergence test, which its NaN would trip).
+    refuse = ["if E[0] != 0:", "    STATUS[r] = 2", "    ERR[r] = E[0]", "    DIVAT[r] = t", "    break"]
+    for line in refuse:
+        w(ind2 + line)
     w(ind2 + "if k == n_steps:")
     w(ind2 + "    break")
     for line in sections.derivatives:
@@ -641,6 +641,8 @@ def generate(structure, method: str = "euler", loader=None, exact: bool = False)
     if method == "rk4":
         _rk4_stages(w, ind2, scs, k, evaluate)
     for line in sections.before_update + sections.update:
+        w(ind2 + line)
+    for line in refuse:
         w(ind2 + line)
     w(ind2 + "t = t + dt")
     w(ind2 + "k += 1")
@@ -650,10 +652,10 @@ def generate(structure, method: str = "euler", loader=None, exact: bool = False)
     kernel = "\n".join(body)
     lane_source, obstacle = lane_kernel(sections, method)
     many = ["from sdlib.engine.vmath import " + ", ".join(vmath.__all__), "",
-            "@njit(parallel=True, cache=True, error_model='numpy')", lane_source] if lane_source else [
-        "@njit(parallel=True, cache=True, error_model='numpy')", kernel]
+            "@njit(parallel=True, nogil=True, cache=True, error_model='numpy')", lane_source] if lane_source else [
+        "@njit(parallel=True, nogil=True, cache=True, error_model='numpy')", kernel]
     source = "\n".join(lines + k.globals + many + [
-        "", "@njit(cache=True, error_model='numpy')", kernel.replace("def kernel(", "def kernel1(", 1)]) + "\n"
+        "", "@njit(nogil=True, cache=True, error_model='numpy')", kernel.replace("def kernel(", "def kernel1(", 1)]) + "\n"
     return Generated(source=source, saved=k.saved, constants=k.constants, defaults=k.defaults,
                      sites=list(k.translator.sites), method=method, codes=k.codes, int_constants=k.int_constants,
                      lanes=LANES if lane_source else 0, lanes_obstacle=obstacle)

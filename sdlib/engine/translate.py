@@ -29,7 +29,7 @@ from pathlib import Path
 
 from ..core.errors import ModelError
 from ..core.paths import cache_dir
-from ..core.rundir import sweep, temporary_dir
+from ..core.rundir import sweep, temporary_dir, write_cache_file
 from ..core.spec import ModelSpec, file_sha256, load_spec
 from .untrusted import pysd_profile, sanitise, verify_python
 
@@ -203,7 +203,7 @@ def _translate(mdl: Path, spec: ModelSpec, files: list[tuple[str, Path]], folder
             if path.suffix == ".py":
                 verify_python(path.read_text(encoding="utf-8"), f"{mdl.name} (translated: {name})", profile)
             checksums[name] = file_sha256(path)
-        _write_synced(work / CHECKSUMS, json.dumps(checksums, indent=1, sort_keys=True))
+        write_cache_file(work / CHECKSUMS, json.dumps(checksums, indent=1, sort_keys=True).encode())
         try:
             os.rename(work, folder)
         except OSError:  # another process translated it first: keep theirs (verified by the caller)
@@ -230,13 +230,6 @@ def _point_at_copies(abstract, copies: dict, ax) -> None:
         for element in section.elements:
             for component in element.components:
                 walk(component.ast)
-
-
-def _write_synced(path: Path, text: str) -> None:
-    with open(path, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
 
 
 def load_model(mdl: Path):

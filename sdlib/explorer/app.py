@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import json
-import shlex
 import tempfile
 import zipfile
 from collections import OrderedDict
@@ -22,6 +21,7 @@ from flask import Flask, Response, jsonify, request, send_file, send_from_direct
 import sdlib
 
 from ..core.errors import BadInput
+from .commands import command_line
 from .controls import meta
 from .fans import Fans, split_request
 from .limits import check_settings, guard
@@ -58,20 +58,6 @@ def parse_settings(body) -> dict:
         raise BadInput("request: 'final_time' must be a number")
     check_settings(values, policies, final_time)
     return {"scenario": scenario, "set": values, "policies": policies, "final_time": final_time}
-
-
-def command_line(settings: dict, engine: str) -> str:
-    """The `tokenworld run` command that reproduces these settings (on the same engine)."""
-    parts = ["tokenworld", "run", settings["scenario"]]
-    for name, value in settings["set"].items():
-        parts += ["--set", f"{name}={value!r}"]
-    for policy in settings["policies"]:
-        args = ",".join(f"{k}={v!r}" for k, v in policy.items() if k != "name")
-        parts += ["--policy", policy["name"] + (f":{args}" if args else "")]
-    if settings["final_time"] is not None:
-        parts += ["--final-time", repr(settings["final_time"])]
-    parts += ["--engine", engine]
-    return shlex.join(parts)
 
 
 def create_app(engine: str | None = None, host: str = "127.0.0.1") -> Flask:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import math
-import shlex
 import threading
 import time as clock
 from collections import OrderedDict
@@ -27,6 +26,7 @@ import sdlib
 
 from ..analysis.fan import percentile_bands, rank_correlations
 from ..core.errors import BadInput
+from .commands import ensemble_command
 
 DEFAULT_RUNS = 1000
 MAX_RUNS = 10_000  # about 4 s of the batch engine on two cores, 50 MB of bands' input
@@ -119,23 +119,6 @@ def fan(settings: dict, charts: list[str], n: int, seed: int) -> dict:
         "seconds": round(model_seconds, 3),
         "total_seconds": round(clock.perf_counter() - started, 3),
     }
-
-
-def ensemble_command(settings: dict, varied: list[str], charts: list[str], n: int, seed: int) -> str:
-    """The `tokenworld ensemble` command that runs the same ensemble (its folder holds every run)."""
-    parts = ["tokenworld", "ensemble", settings["scenario"], "--n", str(n), "--method", "lhs", "--seed", str(seed)]
-    for name in varied:
-        parts += ["--vary", name]
-    for name in charts:
-        parts += ["--outcome", name]
-    for name, value in settings["set"].items():
-        parts += ["--set", f"{name}={value}"]
-    for policy in settings["policies"]:
-        args = ",".join(f"{k}={v}" for k, v in policy.items() if k != "name")
-        parts += ["--policy", policy["name"] + (f":{args}" if args else "")]
-    if settings["final_time"] is not None:
-        parts += ["--final-time", str(settings["final_time"])]
-    return shlex.join(parts)
 
 
 def _number(value: float) -> float | None:

@@ -3,7 +3,8 @@
 "use strict";
 
 const state = { meta: null, inFlight: false, pending: null, lastSettings: null, runs: 0, fanDraws: 0,
-  levers: {}, uncertainties: {}, fans: false, fanRuns: 1000, seed: 0, notice: "", fan: null };
+  levers: {}, uncertainties: {}, fans: false, fanRuns: 1000, seed: 0, notice: "", fan: null, fanFlight: null,
+  fanFailed: null, result: null, lastT0: 0 };
 window.__tokenworld = { timings: [], fetches: [], draws: [], fanTimings: [], fanFetches: [], fanDraws: [],
   lastError: null, charts: {}, fan: null };
 
@@ -344,51 +345,90 @@ async function post(body) {
   return { result, ms: performance.now() - sent };
 }
 
-// A move redraws the lines at once (one run), then the fans (the ensemble) if the user has not moved
-// on meanwhile: while a slider is dragged the lines follow it and the fans catch up when it rests.
-// The two requests go one after the other, so that one kernel runs at a time.
+// A move redraws the lines at once (one run). With the fans on, the ensemble's request goes out
+// together with the lines' (the server answers both at once) and its bands are drawn when it comes,
+// if the lines on screen are still for its settings. One ensemble runs at a time: while a slider is
+// dragged the lines follow it and the fans catch up when it rests.
 async function runPending() {
   if (!state.pending) return;
   const { settings: body, t0 } = state.pending;
   state.pending = null;
   state.inFlight = true;
   const tw = window.__tokenworld;
+  let drawn = () => {};
+  const linesDrawn = new Promise((resolve) => { drawn = resolve; });
+  if (state.fans && !state.fanFlight) startFan(body, t0, linesDrawn);
   try {
     const single = await post(body);
     tw.fetches.push(single.ms);
     showError(state.notice);
     if (!state.fans || (state.fan && state.fan.scenario !== body.scenario)) state.fan = null;
-    let started = performance.now();
+    // Set before drawing: an ensemble arriving meanwhile then sees that the lines have moved on.
+    state.lastSettings = body;
+    state.lastT0 = t0;
+    state.result = single.result;
+    const started = performance.now();
     await draw(single.result, state.fan);
     tw.draws.push(performance.now() - started);
     tw.timings.push(performance.now() - t0);
-    state.lastSettings = body;
     state.runs += 1;
     document.body.dataset.runs = String(state.runs);
     document.getElementById("command").textContent = single.result.command;
-    status(single.result, null, performance.now() - t0);
-    if (state.fans && !state.pending) {
-      document.getElementById("fan-note").dataset.state = "updating";
-      const ensemble = await post({ ...body, ensemble: { n: state.fanRuns, seed: state.seed } });
-      state.fan = { ...ensemble.result, scenario: body.scenario, draw: state.fanDraws + 1 };
-      started = performance.now();
-      await draw(single.result, state.fan);
-      tw.fanDraws.push(performance.now() - started);
-      tw.fanFetches.push(ensemble.ms);
-      tw.fanTimings.push(performance.now() - t0);
-      tw.fan = state.fan;
-      state.fanDraws += 1;
-      document.body.dataset.fans = String(state.fanDraws);
-      status(single.result, state.fan, performance.now() - t0);
-    }
-    fanNote(state.fan);
+    status(single.result, state.fan && state.fan.key === fanKey(body) ? state.fan : null, performance.now() - t0);
+    if (!state.fanFlight || !state.fans) fanNote(state.fan);
     scheduleLoops(body);
+    drawn(true);
   } catch (err) {
+    drawn(false);
     showError(err instanceof TypeError ? "could not reach the Tokenworld server: " + err : err.message);
   } finally {
     state.inFlight = false;
     if (state.pending) runPending();
+    else catchUpFan();
   }
+}
+
+function fanKey(body) {
+  return JSON.stringify([body, state.fanRuns, state.seed]);
+}
+
+// The ensemble for these settings; its bands are drawn once their lines are, unless the user has
+// moved on (then it is dropped and the fans catch up with the latest settings).
+function startFan(body, t0, linesDrawn) {
+  const key = fanKey(body);
+  const tw = window.__tokenworld;
+  document.getElementById("fan-note").dataset.state = "updating";
+  const request = post({ ...body, ensemble: { n: state.fanRuns, seed: state.seed } });
+  state.fanFlight = request;
+  Promise.all([request, linesDrawn]).then(async ([ensemble, linesOk]) => {
+    if (!linesOk || !state.fans || key !== fanKey(state.lastSettings)) return;  // stale: the lines moved on
+    state.fan = { ...ensemble.result, scenario: body.scenario, key, draw: state.fanDraws + 1 };
+    const started = performance.now();
+    await draw(state.result, state.fan);
+    tw.fanDraws.push(performance.now() - started);
+    tw.fanFetches.push(ensemble.ms);
+    tw.fanTimings.push(performance.now() - t0);
+    tw.fan = state.fan;
+    state.fanDraws += 1;
+    document.body.dataset.fans = String(state.fanDraws);
+    status(state.result, state.fan, performance.now() - t0);
+    fanNote(state.fan);
+  }).catch((err) => {
+    state.fanFailed = key;  // not asked again for the same settings
+    document.getElementById("fan-note").dataset.state = "error";
+    showError(err instanceof TypeError ? "could not reach the Tokenworld server: " + err : err.message);
+  }).finally(() => {
+    if (state.fanFlight === request) state.fanFlight = null;
+    catchUpFan();
+  });
+}
+
+// With the sliders at rest and no ensemble running, bring the fans up to the lines on screen.
+function catchUpFan() {
+  if (!state.fans || state.fanFlight || state.inFlight || state.pending || !state.lastSettings) return;
+  const key = fanKey(state.lastSettings);
+  if ((state.fan && state.fan.key === key) || state.fanFailed === key) return;
+  startFan(state.lastSettings, state.lastT0, Promise.resolve(true));
 }
 
 function status(result, fan, ms) {

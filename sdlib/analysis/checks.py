@@ -16,6 +16,7 @@ never passes on a run that did not finish.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import tomllib
 from dataclasses import dataclass, field
@@ -128,13 +129,26 @@ def checks_path(spec: ModelSpec) -> Path:
     return spec.path.with_name(spec.path.stem + "-checks.toml")
 
 
+_READ: dict[tuple, Checks] = {}  # by (file name, its content's hash, the model's): read once, never changed
+
+
 def load_checks(path: str | Path, spec: ModelSpec) -> Checks:
     """Read and validate a checks file: unknown keys or names are refused with the table's id."""
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()
+        text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise BadInput(f"{path.name}: cannot read the checks file ({exc})") from None
+    key = (path.name, hashlib.sha256(raw).hexdigest(), spec.sha256)
+    if key not in _READ:
+        _READ[key] = _parse_checks(path, text, spec)
+    return _READ[key]
+
+
+def _parse_checks(path: Path, text: str, spec: ModelSpec) -> Checks:
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise BadInput(f"{path.name}: not valid TOML ({exc})") from None
     keys = {"identity", "reality", "final_time", "divergence", "warning", "anchored", "anchor_miss"}

@@ -109,7 +109,7 @@ def find_parameter(spec: ModelSpec, name: str, source: str = "set") -> Parameter
 def check_value(param: Parameter, value, source: str = "set") -> float | pd.Series:
     """A finite number (or time series of them) within the parameter's declared range."""
     if isinstance(value, pd.Series):
-        for v in value.to_numpy():
+        for v in pd.unique(value.to_numpy()):  # each distinct value once, in order of first appearance
             check_value(param, v, source)
         return value.astype(float)
     try:

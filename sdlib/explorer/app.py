@@ -21,6 +21,7 @@ from flask import Flask, Response, jsonify, request, send_file, send_from_direct
 import sdlib
 
 from ..core.errors import BadInput
+from ..core.scenario import scenario_files
 from .commands import command_line
 from .controls import meta
 from .fans import Fans, split_request
@@ -44,7 +45,7 @@ def parse_settings(body) -> dict:
     if unknown:
         raise BadInput(f"request: unknown key(s) {', '.join(sorted(unknown))}")
     scenario = body.get("scenario", "baseline")
-    if not isinstance(scenario, str) or scenario not in sdlib.scenarios():
+    if not isinstance(scenario, str) or scenario not in scenario_files():
         raise BadInput(f"request: unknown scenario {scenario!r}")
     values = body.get("set", {})
     if not isinstance(values, dict):

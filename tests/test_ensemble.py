@@ -141,3 +141,18 @@ def test_a_declared_uncertainty_needs_no_range(cli, tmp_path):
     lead = xr.open_dataset(out / "results.nc")["grid_connection_lead_time"]
     assert (lead.attrs["low"], lead.attrs["high"]) == (2, 6)  # tokenworld-display.toml's plausible range
     assert 2 <= float(lead.min()) and float(lead.max()) <= 6
+
+
+def test_samples_drawn_again_are_the_same_and_a_fresh_copy():
+    # The explorer draws the same Latin hypercube for every lever move; the second draw comes from
+    # memory, equal to a fresh one, and changing what one caller got changes nothing for the next.
+    from sdlib.analysis import ensemble as ens
+    from sdlib.core.display import Uncertainty
+
+    varied = [Uncertainty("a", 0.0, 1.0), Uncertainty("b", 10.0, 20.0)]
+    first = ens.sample(varied, "lhs", 50, seed=3)
+    first[:] = -1.0
+    again = ens.sample(varied, "lhs", 50, seed=3)
+    np.testing.assert_array_equal(again, ens._draw(varied, "lhs", 50, 3))
+    assert again.min() >= 0.0 and (again[:, 1] >= 10.0).all()
+    assert not np.array_equal(ens.sample(varied, "lhs", 50, seed=4), again)

@@ -31,6 +31,8 @@ import ast
 import re
 from dataclasses import dataclass
 
+from .result import DIVERGENCE_BOUND
+
 LANES = 16  # runs side by side: two AVX-512 registers of float64
 ASSIGNMENT = re.compile(r"([A-Za-z_]\w*(?:\[\d+\])?) = (.+)")
 IDENTIFIER = re.compile(r"(?<![\w.])([A-Za-z_]\w*)")
@@ -43,7 +45,6 @@ ALLOWED = {"abs", "min", "max", "float", "step", "ramp", "pulse", "lookup", "loo
 NUMPY_ALLOWED = {"np.sqrt", "np.floor", "np.nan", "np.inf", "np.pi", "np.e", "np.sin", "np.cos", "np.tan",
                  "np.arcsin", "np.arccos", "np.arctan", "np.sinh", "np.cosh", "np.tanh", "np.log10",
                  "np.exp", "np.log"}
-DIVERGENCE_BOUND = 1e300
 
 
 @dataclass

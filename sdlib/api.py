@@ -499,7 +499,7 @@ def ensemble(scenario: str | Path | Scenario = "baseline", *, vary: list, n: int
     year = controls.final_time if at is None else float(at)
     if not controls.initial_time <= year <= controls.final_time:
         raise BadInput(f"at: {year:g} is outside the run {controls.initial_time:g}-{controls.final_time:g}", "at")
-    runs = n * {"sobol": len(uncertainties) + 2, "morris": len(uncertainties) + 1}.get(method, 1)
+    runs = ens.run_count(method, n, len(uncertainties))
     if runs > MAX_RUNS:
         raise BadInput(f"n: {n:,} makes {runs:,} runs (limit {MAX_RUNS:,}); use fewer", "n")
     check_size(resolved, outcomes, runs=runs, what="the ensemble")

@@ -128,12 +128,17 @@ TIME STEP = 0.125
 """
 
 
+def compiled_from(folder, text: str):
+    """The batch engine's kernels for a model written out from `text`."""
+    path = folder / "model.mdl"
+    path.write_text(text, encoding="utf-8")
+    return compile_spec(load_spec(path))
+
+
 def test_a_complex_power_on_the_branch_not_taken_is_no_error(tmp_path):
     # The lane kernel computes both arms of IF THEN ELSE; the complex base ^ exponent = (-2) ^ 0.5 sits on the arm no run
     # takes before year 100, so no run is refused, and the stock grows as exp(0.1 t) under Euler.
-    path = tmp_path / "arms.mdl"
-    path.write_text(MODEL, encoding="utf-8")
-    compiled = compile_spec(load_spec(path))
+    compiled = compiled_from(tmp_path, MODEL)
     assert compiled.lanes == LANES, compiled.generated.lanes_obstacle
     result = compiled.run(params={"rate": np.array([0.1, 0.2, 0.0])}, n=3)
     assert list(result.status) == ["ok", "ok", "ok"]
@@ -143,9 +148,7 @@ def test_a_complex_power_on_the_branch_not_taken_is_no_error(tmp_path):
 
 
 def test_a_complex_power_on_the_branch_taken_refuses_the_run(tmp_path):
-    path = tmp_path / "arms.mdl"
-    path.write_text(MODEL, encoding="utf-8")
-    compiled = compile_spec(load_spec(path))
+    compiled = compiled_from(tmp_path, MODEL)
     with pytest.raises(UnsupportedConstruct, match=r"at time 5\.125 \(run 1\)"):
         compiled.run(params={"switch time": np.array([100.0, 5.0, 100.0])}, n=3)
 
@@ -181,9 +184,7 @@ def test_a_complex_power_in_a_derivative_refuses_where_the_one_run_kernel_does(t
     # as every equation at a saving step, and (discarded) at the last step, which takes no step: the
     # base turns negative at time 4 (the last step: no error), at a saving step (3.5), or between
     # saving steps (3.75); the lanes (3 runs) refuse exactly where the one-run kernel does.
-    path = tmp_path / "flow.mdl"
-    path.write_text(FLOW_POWER, encoding="utf-8")
-    compiled = compile_spec(load_spec(path))
+    compiled = compiled_from(tmp_path, FLOW_POWER)
     assert compiled.lanes == LANES, compiled.generated.lanes_obstacle
     assert "el_last = el" in compiled.generated.source  # the last step's error slot is kept apart
     params = {"offset": np.array([4.5, offset, 4.5])}

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import re
-import threading
+from functools import lru_cache
 
 import numpy as np
 import xarray as xr
@@ -92,6 +92,11 @@ def problem(uncertainties: list[Uncertainty]) -> dict:
             "bounds": [[u.low, u.high] for u in uncertainties]}
 
 
+def run_count(method: str, n: int, varied: int) -> int:
+    """The runs a sample of n gives: n(D+2) for sobol, n(D+1) for morris, n for mc and lhs."""
+    return n * {"sobol": varied + 2, "morris": varied + 1}.get(method, 1)
+
+
 def sample(uncertainties: list[Uncertainty], method: str, n: int, seed: int = 0) -> np.ndarray:
     """Sample matrix (runs x parameters). For sobol, n base samples give n(D+2) runs; for morris,
     n trajectories give n(D+1) runs; for mc and lhs, n runs."""
@@ -102,25 +107,19 @@ def sample(uncertainties: list[Uncertainty], method: str, n: int, seed: int = 0)
     from ..core.errors import require
 
     require("SALib", "ensemble", "ensembles")
-    key = (method, n, seed, tuple((u.name, u.low, u.high) for u in uncertainties))
-    with _DRAWING:
-        if key in _DRAWN:
-            return _DRAWN[key].copy()
-    drawn = _draw(uncertainties, method, n, seed)
-    if drawn.size <= REMEMBERED_VALUES:
-        with _DRAWING:
-            _DRAWN[key] = drawn.copy()
-            while len(_DRAWN) > REMEMBERED_SAMPLES:
-                del _DRAWN[next(iter(_DRAWN))]
-    return drawn
+    if run_count(method, n, len(uncertainties)) * len(uncertainties) > REMEMBERED_VALUES:
+        return _draw(uncertainties, method, n, seed)
+    return _remembered(tuple(uncertainties), method, n, seed).copy()
 
 
 # The same samples are drawn again for every lever the explorer's fans move (the same seed: common
 # random numbers); the latest few small ones are kept (an LHS of 1,000 runs costs 4 ms to draw).
-_DRAWN: dict[tuple, np.ndarray] = {}
-_DRAWING = threading.Lock()  # the explorer's server answers requests in threads
-REMEMBERED_SAMPLES = 8
 REMEMBERED_VALUES = 1_000_000
+
+
+@lru_cache(maxsize=8)
+def _remembered(uncertainties: tuple, method: str, n: int, seed: int) -> np.ndarray:
+    return _draw(list(uncertainties), method, n, seed)
 
 
 def _draw(uncertainties: list[Uncertainty], method: str, n: int, seed: int) -> np.ndarray:

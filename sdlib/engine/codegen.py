@@ -30,9 +30,9 @@ from . import ufuncs, vmath
 from .fold import Folded, fold
 from .integers import pysd_int
 from .lanes import LANES, Sections, lane_kernel
+from .result import DIVERGENCE_BOUND
 from .statefuls import INIT_ARGS, OUT_ARGS, STEP_ARGS, StatefulCode, arguments, group_code, merged, scalar_code
 
-DIVERGENCE_BOUND = 1e300
 KERNEL_FUNCTIONS = ("nmin", "nmax", "nanmin2", "nanmax2", "nz", "nz1", "xidz", "zidz", "step", "ramp", "pulse",
                     "integer", "quantum", "modulo", "lookup", "lookup_vensim", "data", "ppow", "uniform01",
                     "random_uniform", "random_normal", "random_exponential", "vector_sort_order", "vector_rank",

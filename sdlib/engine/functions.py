@@ -38,32 +38,26 @@ SMALL_VENSIM = 1e-6  # what Vensim (and PySD) consider zero
 
 # --- scalar forms, for the compiled kernel -------------------------------------------------------
 
-@njit(cache=True)
+# MIN, MAX, XIDZ and ZIDZ as selects with numpy's error model (no ZeroDivisionError branch; the
+# division is guarded anyway), so that the lane kernel's loop over runs vectorises them too.
+@njit(cache=True, error_model="numpy")
 def nmin(a, b):
-    if a != a or b != b:
-        return np.nan
-    return a if a <= b else b
+    return np.nan if (a != a or b != b) else (a if a <= b else b)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def nmax(a, b):
-    if a != a or b != b:
-        return np.nan
-    return a if a >= b else b
+    return np.nan if (a != a or b != b) else (a if a >= b else b)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def xidz(numerator, denominator, x):
-    if abs(denominator) < SMALL_VENSIM:
-        return x
-    return numerator / denominator
+    return x if abs(denominator) < SMALL_VENSIM else numerator / denominator
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def zidz(numerator, denominator):
-    if abs(denominator) < SMALL_VENSIM:
-        return 0.0
-    return numerator / denominator
+    return 0.0 if abs(denominator) < SMALL_VENSIM else numerator / denominator
 
 
 @njit(cache=True)

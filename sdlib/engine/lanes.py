@@ -31,19 +31,19 @@ import ast
 import re
 from dataclasses import dataclass
 
+from .result import DIVERGENCE_BOUND
+
 LANES = 16  # runs side by side: two AVX-512 registers of float64
 ASSIGNMENT = re.compile(r"([A-Za-z_]\w*(?:\[\d+\])?) = (.+)")
 IDENTIFIER = re.compile(r"(?<![\w.])([A-Za-z_]\w*)")
 # What a lane statement may call, and what it becomes there.
-RENAMED = {"np.exp": "vexp", "np.log": "vlog", "nmin": "lmin", "nmax": "lmax", "xidz": "lxidz", "zidz": "lzidz",
-           "ppow": "pow_cases"}
-ALLOWED = {"abs", "min", "max", "float", "step", "ramp", "pulse", "lookup", "lookup_vensim", "data",
+RENAMED = {"np.exp": "vexp", "np.log": "vlog", "ppow": "pow_cases"}
+ALLOWED = {"abs", "min", "max", "nmin", "nmax", "xidz", "zidz", "float", "step", "ramp", "pulse", "lookup", "lookup_vensim", "data",
            "integer", "quantum", "modulo", "nz", "nz1", "nanmin2", "nanmax2", "if", "else", "and", "or", "not",
            "True", "False", "t", "t0", "dt", "CV", "E"}  # numpy's names are checked with their "np."
 NUMPY_ALLOWED = {"np.sqrt", "np.floor", "np.nan", "np.inf", "np.pi", "np.e", "np.sin", "np.cos", "np.tan",
                  "np.arcsin", "np.arccos", "np.arctan", "np.sinh", "np.cosh", "np.tanh", "np.log10",
                  "np.exp", "np.log"}
-DIVERGENCE_BOUND = 1e300
 
 
 @dataclass

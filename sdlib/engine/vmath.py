@@ -22,8 +22,6 @@ import numpy as np
 from numba import njit, types
 from numba.extending import intrinsic
 
-from .functions import SMALL_VENSIM
-
 
 def _reinterpret(source, target):
     """A function that reads the 64 bits of a `source` value as a `target` value (an LLVM bitcast)."""
@@ -123,9 +121,10 @@ def pow_cases(a, b, y):
 
 @njit(cache=True, error_model="numpy")
 def pow_error(error, a, b, active, site):
-    """A lane's error slot (a float, the number of the site) after the power a ** b at `site`: marked (if still clear) when PySD would make
-    the power complex and it is on the path the equation takes (`active`: the lane kernel computes
-    both arms of an IF THEN ELSE). A number, not an array, so that the loop over lanes vectorises."""
+    """A lane's error slot (a float, the number of the site) after the power a ** b at `site`: marked
+    (if still clear) when PySD would make the power complex and it is on the path the equation takes
+    (`active`: the lane kernel computes both arms of an IF THEN ELSE). A number, not an array, so that
+    the loop over lanes vectorises."""
     bad = (error == 0) & active & (a < 0.0) & (a != -np.inf) & (b == b) & (abs(b) != np.inf) & (b != np.floor(b))
     return np.float64(site) if bad else error
 
@@ -136,24 +135,4 @@ def sel(c, a, b):
     return a if c else b
 
 
-@njit(cache=True, error_model="numpy")
-def lmin(a, b):
-    return np.nan if (a != a or b != b) else (a if a <= b else b)
-
-
-@njit(cache=True, error_model="numpy")
-def lmax(a, b):
-    return np.nan if (a != a or b != b) else (a if a >= b else b)
-
-
-@njit(cache=True, error_model="numpy")
-def lxidz(numerator, denominator, x):
-    return x if abs(denominator) < SMALL_VENSIM else numerator / denominator
-
-
-@njit(cache=True, error_model="numpy")
-def lzidz(numerator, denominator):
-    return 0.0 if abs(denominator) < SMALL_VENSIM else numerator / denominator
-
-
-__all__ = ["vexp", "vlog", "vpow", "pow_cases", "pow_error", "sel", "lmin", "lmax", "lxidz", "lzidz"]
+__all__ = ["vexp", "vlog", "vpow", "pow_cases", "pow_error", "sel"]

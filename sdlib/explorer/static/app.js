@@ -380,12 +380,17 @@ async function runPending() {
     drawn(true);
   } catch (err) {
     drawn(false);
-    showError(err instanceof TypeError ? "could not reach the Tokenworld server: " + err : err.message);
+    showFailure(err);
   } finally {
     state.inFlight = false;
     if (state.pending) runPending();
     else catchUpFan();
   }
+}
+
+// A request that failed: the server's message, or that the server could not be reached.
+function showFailure(err) {
+  showError(err instanceof TypeError ? "could not reach the Tokenworld server: " + err : err.message);
 }
 
 function fanKey(body) {
@@ -416,7 +421,7 @@ function startFan(body, t0, linesDrawn) {
   }).catch((err) => {
     state.fanFailed = key;  // not asked again for the same settings
     document.getElementById("fan-note").dataset.state = "error";
-    showError(err instanceof TypeError ? "could not reach the Tokenworld server: " + err : err.message);
+    showFailure(err);
   }).finally(() => {
     if (state.fanFlight === request) state.fanFlight = null;
     catchUpFan();
